@@ -1,0 +1,41 @@
+import Foundation
+
+/// Every change Fletcher can make to a plan (`semantics.md` §3). The engine applies one at a time.
+public enum Command: Hashable, Sendable {
+    /// Create or merge a plan (§3.2). The dataset is the one named in the parameter.
+    case post(PlanParam)
+    /// Client progress reports (§3.3).
+    case update([StateParam])
+    /// Re-run products and reset their descendants (§3.4).
+    case clear([UUID])
+    /// Remove products from the active plan, permanently (§3.5).
+    case disable([UUID])
+    case pause
+    case unpause
+    /// Queue waiting products whose parents all succeeded, eager or not (§3.7).
+    case trigger([UUID])
+    /// A compute platform's report about one run, applied only while still current (§3.8).
+    case report(RunReport)
+}
+
+/// What the engine needs besides the plan: who acts, when, and how to name new attempts.
+public struct EngineContext: Sendable {
+    /// The acting service: every row the command changes gets it as `modified_by`.
+    public var actor: String
+    /// The one timestamp of this request: every row the command changes gets it as `modified_date`.
+    public var now: Timestamp
+    /// Compute types an adapter dispatches; products of these types get a fresh `run_id` when queued.
+    public var dispatching: Set<Compute>
+    /// Names a new attempt. Injected so the engine stays deterministic under test.
+    public var newRunID: @Sendable () -> UUID
+
+    public init(
+        actor: String, now: Timestamp, dispatching: Set<Compute> = [],
+        newRunID: @escaping @Sendable () -> UUID = { UUID() }
+    ) {
+        self.actor = actor
+        self.now = now
+        self.dispatching = dispatching
+        self.newRunID = newRunID
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// A stored plan together with its graph and version: what the orchestrator caches per dataset.
+public struct PlanState: Sendable {
+    public private(set) var dataset: Dataset
+    public private(set) var products: [DataProduct]
+    public private(set) var dependencies: [Dependency]
+    public private(set) var graph: PlanGraph
+    /// Incremented by every committed change; the cache is valid only while it matches the store.
+    public private(set) var version: Int64
+
+    /// Builds the graph of a plan read from a store. Dependencies must name products of the plan.
+    public init(plan: Plan, version: Int64) {
+        self.dataset = plan.dataset
+        self.products = plan.dataProducts
+        self.dependencies = plan.dependencies
+        self.version = version
+        self.graph = PlanGraph.of(products: plan.dataProducts, dependencies: plan.dependencies)
+    }
+
+    public var plan: Plan {
+        Plan(dataset: dataset, dataProducts: products, dependencies: dependencies)
+    }
+
+    /// Applies a committed delta in place (O(size of the delta) unless the graph was replaced).
+    public mutating func apply(_ delta: PlanDelta, version: Int64) {
+        if let dataset = delta.dataset { self.dataset = dataset }
+        for (position, product) in delta.products.sorted(by: { $0.key < $1.key }) {
+            if position < products.count {
+                products[position] = product
+            } else {
+                precondition(position == products.count, "delta skips a product position")
+                products.append(product)
+            }
+        }
+        for (position, dependency) in delta.dependencies.sorted(by: { $0.key < $1.key }) {
+            if position < dependencies.count {
+                dependencies[position] = dependency
+            } else {
+                precondition(position == dependencies.count, "delta skips a dependency position")
+                dependencies.append(dependency)
+            }
+        }
+        if let graph = delta.graph { self.graph = graph }
+        self.version = version
+    }
+}
+
+extension PlanGraph {
+    static func of(products: [DataProduct], dependencies: [Dependency]) -> PlanGraph {
+        let ids = products.map(\.id)
+        var positions = [UUID: Int](minimumCapacity: ids.count)
+        for (position, id) in ids.enumerated() { positions[id] = position }
+        let edges = dependencies.compactMap { dependency -> (parent: Int, child: Int)? in
+            guard let parent = positions[dependency.parentID], let child = positions[dependency.childID] else {
+                return nil
+            }
+            return (parent, child)
+        }
+        return PlanGraph(ids: ids, edges: edges)
+    }
+}
+
+/// The rows one command changes: what the store writes and the cache applies.
+public struct PlanDelta: Sendable {
+    /// The dataset row after the command, when it changed.
+    public var dataset: Dataset?
+    /// True when the command creates the dataset (a first post).
+    public var createsDataset = false
+    /// Changed product rows by position; positions at or past the stored count are new products.
+    public var products: [Int: DataProduct] = [:]
+    /// Changed dependency rows by position; positions at or past the stored count are new edges.
+    public var dependencies: [Int: Dependency] = [:]
+    /// The new graph, when the command changed the plan's structure (a post).
+    public var graph: PlanGraph?
+    /// Positions of the products this command moved into `queued`, ascending.
+    public var queued: [Int] = []
+    /// True when the command was an adapter report that no longer applies (`semantics.md` §3.8).
+    public var stale = false
+
+    public init() {}
+
+    public var isEmpty: Bool { dataset == nil && products.isEmpty && dependencies.isEmpty }
+
+    /// The changed products in position order, as `(position, row)`.
+    public var changedProducts: [(position: Int, product: DataProduct)] {
+        products.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// The changed dependencies in position order, as `(position, row)`.
+    public var changedDependencies: [(position: Int, dependency: Dependency)] {
+        dependencies.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+/// The one path for every change to a plan (`architecture.md`): lock the dataset, take its plan
+/// from the cache when the stored version matches (else load it), run the engine, write only the
+/// delta, commit, then keep the updated plan cached.
+public final class Orchestrator: Sendable {
+    public let store: any PlanStore
+    private let clock: any WallClock
+    private let dispatching: Set<Compute>
+    private let newRunID: @Sendable () -> UUID
+    private let cache: PlanCache
+
+    public init(
+        store: any PlanStore, clock: any WallClock = SystemWallClock(), dispatching: Set<Compute> = [],
+        cache: PlanCache = PlanCache(capacity: 200_000), newRunID: @escaping @Sendable () -> UUID = { UUID() }
+    ) {
+        self.store = store
+        self.clock = clock
+        self.dispatching = dispatching
+        self.cache = cache
+        self.newRunID = newRunID
+    }
+
+    /// Posts (creates or merges) a plan (`semantics.md` §3.2).
+    public func post(_ param: PlanParam, by actor: String) async throws -> CommandOutcome {
+        try await execute(.post(param), on: param.dataset.id, by: actor)
+    }
+
+    /// Applies `command` to the plan of `datasetID` atomically. Throws `CommandError` when the
+    /// command is refused (nothing is written), or the store's error when it fails.
+    public func execute(_ command: Command, on datasetID: UUID, by actor: String) async throws -> CommandOutcome {
+        let context = EngineContext(actor: actor, now: clock.now(), dispatching: dispatching, newRunID: newRunID)
+        let cache = self.cache
+        let result = try await store.withLockedDataset(datasetID) { transaction -> Committed in
+            let stored = try Self.currentPlan(datasetID, in: transaction, cache: cache)
+            let delta: PlanDelta
+            do {
+                delta = try Engine.execute(command, datasetID: datasetID, on: stored, context: context)
+            } catch {
+                if let stored { cache.put(datasetID, stored) }
+                throw error
+            }
+            guard !delta.isEmpty else {
+                guard let stored else { throw CommandError.datasetNotFound(datasetID) }
+                cache.put(datasetID, stored)
+                return Committed(state: stored, delta: delta)
+            }
+            let version = (stored?.version ?? 0) + 1
+            try transaction.write(delta, datasetID: datasetID, version: version, at: context.now)
+            var state = stored ?? PlanState.empty(delta.dataset!)
+            state.apply(delta, version: version)
+            return Committed(state: state, delta: delta)
+        }
+        // Cached only once committed: a failed commit leaves the cache without this dataset.
+        cache.put(datasetID, result.state)
+        return CommandOutcome(result)
+    }
+
+    /// Applies a compute platform's report (`semantics.md` §3.8). A report that no longer applies,
+    /// including one about a dataset or product that is gone, is ignored: `stale` tells which.
+    public func report(_ report: RunReport, on datasetID: UUID, by actor: String) async throws -> CommandOutcome? {
+        do {
+            return try await execute(.report(report), on: datasetID, by: actor)
+        } catch let error as CommandError where error.kind == .notFound {
+            return nil
+        }
+    }
+
+    public func plan(_ datasetID: UUID) async throws -> Plan? {
+        try await store.plan(datasetID)
+    }
+
+    public func dataProduct(_ datasetID: UUID, _ dataProductID: UUID) async throws -> DataProduct? {
+        try await store.dataProduct(datasetID, dataProductID)
+    }
+
+    public func search(_ term: String, page: Int) async throws -> SearchPage {
+        try await store.search(term, page: page)
+    }
+
+    private static func currentPlan(_ id: UUID, in transaction: any PlanTransaction, cache: PlanCache) throws
+        -> PlanState?
+    {
+        guard let version = transaction.storedVersion else { return nil }
+        return try cache.take(id, version: version) ?? transaction.loadPlan()
+    }
+
+    fileprivate struct Committed: Sendable {
+        var state: PlanState
+        var delta: PlanDelta
+    }
+}
+
+/// What a command did: the plan after it, and the rows it changed.
+public struct CommandOutcome: Sendable {
+    /// The whole plan after the command.
+    public var plan: Plan
+    /// The dataset's version after the command (unchanged when nothing changed).
+    public var version: Int64
+    /// The product rows the command changed, in plan order.
+    public var changes: [DataProduct]
+    /// The products the command moved into `queued`, in plan order.
+    public var queued: [DataProduct]
+    /// True for an adapter report that no longer applied and was ignored.
+    public var stale: Bool
+
+    fileprivate init(_ committed: Orchestrator.Committed) {
+        plan = committed.state.plan
+        version = committed.state.version
+        changes = committed.delta.changedProducts.map(\.product)
+        queued = committed.delta.queued.map { committed.state.products[$0] }
+        stale = committed.delta.stale
+    }
+}
+
+extension PlanState {
+    static func empty(_ dataset: Dataset) -> PlanState {
+        PlanState(plan: Plan(dataset: dataset, dataProducts: [], dependencies: []), version: 0)
+    }
+}

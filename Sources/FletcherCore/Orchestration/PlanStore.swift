@@ -1,0 +1,49 @@
+import Foundation
+
+/// Where plans live (`architecture.md`, Persistence). SQLite and PostgreSQL implement it and pass
+/// one conformance suite; the orchestrator is the only writer.
+public protocol PlanStore: Sendable {
+    /// Runs `body` in one write transaction that holds the lock of `datasetID` from start to end:
+    /// commits when `body` returns, rolls back when it throws. Commands on one dataset are thereby
+    /// serialized; commands on different datasets need not wait for each other.
+    ///
+    /// `body` runs synchronously on the store's own connection thread, never on Swift's
+    /// cooperative pool, and must not block on anything but the transaction.
+    func withLockedDataset<T: Sendable>(
+        _ datasetID: UUID, _ body: @Sendable (any PlanTransaction) throws -> T
+    ) async throws -> T
+
+    /// The stored plan, or nil when the dataset does not exist.
+    func plan(_ datasetID: UUID) async throws -> Plan?
+
+    /// One stored product, or nil when the dataset or the product does not exist.
+    func dataProduct(_ datasetID: UUID, _ dataProductID: UUID) async throws -> DataProduct?
+
+    /// `semantics.md` §3.9: literal, case-insensitive substring of the dataset id or `extra` text.
+    func search(_ term: String, page: Int) async throws -> SearchPage
+}
+
+/// The operations available inside `PlanStore.withLockedDataset`.
+public protocol PlanTransaction {
+    /// The version of the locked dataset as stored, or nil when it does not exist yet.
+    var storedVersion: Int64? { get }
+
+    /// Reads the locked dataset's whole plan (a cache miss).
+    func loadPlan() throws -> PlanState?
+
+    /// Writes the rows of `delta` and stamps the dataset with `version`.
+    func write(_ delta: PlanDelta, datasetID: UUID, version: Int64, at now: Timestamp) throws
+}
+
+/// The time source of the orchestrator (not Swift's `Clock`: this one reads the wall clock).
+public protocol WallClock: Sendable {
+    func now() -> Timestamp
+}
+
+public struct SystemWallClock: WallClock {
+    public init() {}
+
+    public func now() -> Timestamp {
+        Timestamp(microsecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
+    }
+}

@@ -1,0 +1,57 @@
+import FletcherMigrations
+
+/// Brings a SQLite database to this build's schema, in one `IMMEDIATE` transaction so two
+/// processes starting at once apply each migration exactly once.
+enum SQLiteMigrator {
+    /// Applies what is missing and returns it; throws `MigrationError` without changing anything
+    /// when the database is foreign, newer, or has an edited migration.
+    static func migrate(_ connection: SQLiteConnection, migrations: [Migration] = Migrations.sqlite) throws
+        -> [Migration]
+    {
+        try connection.transaction(immediate: true) {
+            let pending = try pendingMigrations(connection, migrations: migrations)
+            for migration in pending {
+                try connection.execute(migration.sql)
+                try connection.statement(
+                    "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, unixepoch())"
+                ).bind(.integer(Int64(migration.version)), .text(migration.name), .text(migration.checksum)).run()
+            }
+            return pending
+        }
+    }
+
+    /// Migrations not yet applied (empty when the schema is current). Creates the bookkeeping table
+    /// on an empty database; refuses a database that holds tables of something else.
+    static func pendingMigrations(_ connection: SQLiteConnection, migrations: [Migration] = Migrations.sqlite)
+        throws -> [Migration]
+    {
+        let tables = try userTables(connection)
+        guard tables.isEmpty || tables.contains("schema_migrations") else {
+            throw MigrationError.foreignDatabase(tables: tables)
+        }
+        try connection.execute(
+            """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version    INTEGER NOT NULL PRIMARY KEY,
+                name       TEXT    NOT NULL,
+                checksum   TEXT    NOT NULL,
+                applied_at INTEGER NOT NULL
+            ) STRICT
+            """)
+        var recorded: [Int: String] = [:]
+        let rows = try connection.statement("SELECT version, checksum FROM schema_migrations")
+        while try rows.step() {
+            recorded[Int(rows.integer(0))] = rows.text(1)
+        }
+        return try Migrations.pending(migrations, recorded: recorded)
+    }
+
+    private static func userTables(_ connection: SQLiteConnection) throws -> [String] {
+        let rows = try connection.statement(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+        )
+        var names: [String] = []
+        while try rows.step() { names.append(rows.text(0)) }
+        return names
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import FletcherCore
+import Foundation
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Work with plan files offline.",
+        subcommands: [Check.self]
+    )
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate a plan JSON file (the body of POST /api/plan) as a new plan.",
+            discussion: "Prints the error the API would answer with, or a summary of the plan. Exit status 1 on error."
+        )
+
+        @Argument(help: "The plan file; - reads standard input.")
+        var file: String
+
+        func run() throws {
+            let bytes = try read()
+            do {
+                let param = try JSONInput.decode(PlanParam.self, from: bytes)
+                let context = EngineContext(actor: "plan-check", now: Timestamp(microsecondsSinceEpoch: 0))
+                let delta = try Engine.execute(.post(param), datasetID: param.dataset.id, on: nil, context: context)
+                print(
+                    "OK: dataset \(param.dataset.id.lowercasedString): \(param.dataProducts.count) data products, "
+                        + "\(param.dependencies.count) dependencies; \(delta.queued.count) would be queued at once")
+            } catch {
+                throw CLIError("\(file): \(error.status) \(error.message)")
+            }
+        }
+
+        private func read() throws -> Data {
+            do {
+                return file == "-"
+                    ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+            } catch {
+                throw CLIError("\(file): cannot read the file (\((error as NSError).localizedDescription))")
+            }
+        }
+    }
+}
