@@ -25,45 +25,45 @@ public struct CommandError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 extension CommandError {
-    static func datasetNotFound(_ id: UUID) -> Self {
+    public static func datasetNotFound(_ id: UUID) -> Self {
         .init(.notFound, "Dataset not found: '\(id.lowercasedString)'")
     }
-    static func productNotFound(_ id: UUID) -> Self {
+    public static func productNotFound(_ id: UUID) -> Self {
         .init(.notFound, "Data product not found for: '\(id.lowercasedString)'")
     }
-    static func locked(_ id: UUID) -> Self {
+    public static func locked(_ id: UUID) -> Self {
         .init(.forbidden, "Data product is locked: '\(id.lowercasedString)'")
     }
-    static func duplicateProduct(_ id: UUID) -> Self {
+    public static func duplicateProduct(_ id: UUID) -> Self {
         .init(.badRequest, "Duplicate data-product id in parameter: '\(id.lowercasedString)'")
     }
-    static func duplicateDependency(_ edge: Edge) -> Self {
+    public static func duplicateDependency(_ edge: Edge) -> Self {
         .init(
             .badRequest,
             "Duplicate dependency in parameter: '\(edge.parent.lowercasedString)' -> '\(edge.child.lowercasedString)'")
     }
-    static let cyclical = Self(.unprocessable, "Graph is cyclical")
-    static func invalidRequestedState(_ id: UUID, _ state: State) -> Self {
+    public static let cyclical = Self(.unprocessable, "Graph is cyclical")
+    public static func invalidRequestedState(_ id: UUID, _ state: State) -> Self {
         .init(.badRequest, "The requested state for '\(id.lowercasedString)' is invalid: '\(state.rawValue)'")
     }
-    static func pauseAlreadySet(_ id: UUID, _ paused: Bool) -> Self {
+    public static func pauseAlreadySet(_ id: UUID, _ paused: Bool) -> Self {
         .init(.badRequest, "Dataset '\(id.lowercasedString)' pause state is already set to: '\(paused)'")
     }
-    static func triggerWhilePaused(_ id: UUID) -> Self {
+    public static func triggerWhilePaused(_ id: UUID) -> Self {
         .init(.conflict, "Dataset '\(id.lowercasedString)' is paused: nothing can be triggered until it is unpaused")
     }
-    static func notTriggerable(_ id: UUID, state: State) -> Self {
+    public static func notTriggerable(_ id: UUID, state: State) -> Self {
         .init(
             .conflict,
             "Data product '\(id.lowercasedString)' cannot be triggered: its state is '\(state.rawValue)', not 'waiting'"
         )
     }
-    static func parentsNotSucceeded(_ id: UUID) -> Self {
+    public static func parentsNotSucceeded(_ id: UUID) -> Self {
         .init(
             .conflict,
             "Data product '\(id.lowercasedString)' cannot be triggered: not all of its parents are in state 'success'")
     }
-    static func invalidValue(_ field: String, _ problem: String) -> Self {
+    public static func invalidValue(_ field: String, _ problem: String) -> Self {
         .init(.badRequest, "Invalid value for '\(field)': \(problem)")
     }
 }

@@ -3,7 +3,9 @@ import Foundation
 /// Any JSON value a client hands us (`extra`, `passthrough`, `passback`), kept as sent.
 ///
 /// Integers stay integers (up to 64 bits) so ids survive a round trip; object keys are emitted
-/// sorted, which makes stored text and responses deterministic.
+/// sorted, which makes stored text and responses deterministic. A number written with an
+/// integral fraction (`1.0`) reads back as the integer `1`: Foundation's decoder does not keep
+/// the distinction, and JSON gives it no meaning.
 public enum JSONValue: Hashable, Sendable {
     case null
     case bool(Bool)
@@ -124,11 +126,13 @@ extension JSONValue {
     }
 }
 
-extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
+    ExpressibleByBooleanLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(floatLiteral value: Double) { self = .double(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     public init(dictionaryLiteral elements: (String, JSONValue)...) {

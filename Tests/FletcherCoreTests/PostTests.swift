@@ -1,0 +1,165 @@
+import FletcherCore
+import Foundation
+import Testing
+
+@Suite("Post a plan (semantics §3.2)")
+struct PostTests {
+    @Test func newPlanStartsWaitingAndQueuesEagerRoots() throws {
+        var h = Harness()
+        let plan = h.plan([h.product("A"), h.product("B"), h.product("R", eager: false)], [("A", "B")])
+        let delta = try h.run(.post(plan))
+        #expect(h.states("A", "B", "R") == [.queued, .waiting, .waiting])
+        #expect(h.names(of: delta.queued) == ["A"])
+        #expect(delta.createsDataset)
+        #expect(h.state?.dataset.paused == false)
+        #expect(h.product(named: "B").runID == nil && h.product(named: "B").link == nil)
+    }
+
+    @Test func duplicateProductIsRefusedFirst() {
+        var h = Harness()
+        let a = h.product("A")
+        // Also a duplicate dependency and an unknown id: the duplicate product must win.
+        let plan = h.plan([a, h.product("B"), a], [("A", "B"), ("A", "B"), ("X", "B")])
+        #expect(
+            h.refusal(.post(plan)) == .expect(.badRequest, "Duplicate data-product id in parameter: '\(a.id.text)'"))
+        #expect(h.state == nil)
+    }
+
+    @Test func duplicateDependencyIsRefusedBeforeUnknownIds() {
+        var h = Harness()
+        let plan = h.plan([h.product("A"), h.product("B")], [("A", "B"), ("X", "B"), ("A", "B")])
+        #expect(
+            h.refusal(.post(plan))
+                == .expect(.badRequest, "Duplicate dependency in parameter: '\(h.id("A").text)' -> '\(h.id("B").text)'")
+        )
+    }
+
+    @Test func unknownParentsAreReportedBeforeUnknownChildren() {
+        var h = Harness()
+        // The first dependency has an unknown child, the second an unknown parent: parents are checked first.
+        let plan = h.plan([h.product("A")], [("A", "Y"), ("X", "A")])
+        #expect(h.refusal(.post(plan)) == .expect(.notFound, "Data product not found for: '\(h.id("X").text)'"))
+        let childOnly = h.plan([h.product("A")], [("A", "Y")])
+        #expect(h.refusal(.post(childOnly)) == .expect(.notFound, "Data product not found for: '\(h.id("Y").text)'"))
+    }
+
+    @Test func cyclesAreRefusedIncludingSelfEdges() throws {
+        var h = Harness()
+        #expect(h.refusal(.post(h.plan([h.product("A"), h.product("B")], [("A", "B"), ("B", "A")]))) == .cyclical)
+        #expect(h.refusal(.post(h.plan([h.product("A")], [("A", "A")]))) == .cyclical)
+        // A cycle formed by a stored edge and a requested one.
+        try h.post(["A", "B"], [("A", "B")])
+        let before = h.state!.version
+        #expect(h.refusal(.post(h.plan([], [("B", "A")]))) == .cyclical)
+        #expect(h.state!.version == before)
+    }
+
+    @Test func aCycleThroughADisabledProductIsNotACycle() throws {
+        var h = Harness()
+        try h.post(["A", "B", "C"], [("A", "B"), ("B", "C")])
+        try h.run(.disable([h.id("B")]))
+        // C → A closes A → B → C only through disabled B. Re-posting B keeps it disabled.
+        try h.run(.post(h.plan([h.product("A"), h.product("B"), h.product("C")], [("C", "A"), ("B", "A")])))
+        #expect(h.state("B") == .disabled)
+        #expect(h.state!.dependencies.count == 4)
+    }
+
+    @Test func aDependencyOnAStoredDisabledProductIsUnknown() throws {
+        var h = Harness()
+        try h.post(["A", "B"])
+        try h.run(.disable([h.id("B")]))
+        let plan = h.plan([h.product("C")], [("B", "C")])
+        #expect(h.refusal(.post(plan)) == .expect(.notFound, "Data product not found for: '\(h.id("B").text)'"))
+    }
+
+    @Test func repostKeepsProgressAndReplacesDefinitions() throws {
+        var h = Harness()
+        var a = h.product("A", eager: false)
+        a.passthrough = ["k": 1]
+        a.extra = ["note": "first"]
+        try h.run(.post(h.plan([a, h.product("B")], [("A", "B")], extra: ["team": "gl"])))
+        let runID = UUID()
+        try h.run(
+            .update([StateParam(id: h.id("A"), state: .success, runID: runID, link: "https://x.test/1", passback: [1])])
+        )
+        try h.run(.pause)
+
+        var a2 = h.product("A", eager: true)
+        a2.name = "A renamed"
+        a2.version = "2.0"
+        try h.run(.post(h.plan([a2], [])))
+        let stored = h.product(named: "A")
+        #expect(stored.name == "A renamed" && stored.version == "2.0" && stored.eager)
+        #expect(stored.passthrough == nil && stored.extra == nil)  // omitted optional JSON → null
+        #expect(stored.state == .success && stored.runID == runID && stored.link == "https://x.test/1")
+        #expect(stored.passback == [1])
+        #expect(h.state!.dataset.extra == nil)  // replaced
+        #expect(h.state!.dataset.paused)  // never changed by a post
+        #expect(h.state!.dependencies.map(\.edge) == [Edge(parent: h.id("A"), child: h.id("B"))])  // absent edges stay
+    }
+
+    @Test func repostNeverReenablesADisabledProduct() throws {
+        var h = Harness()
+        try h.post(["A"])
+        try h.run(.disable([h.id("A")]))
+        try h.post(["A"])
+        #expect(h.state("A") == .disabled)
+    }
+
+    @Test func newProductsAndEdgesAreAppendedInRequestOrder() throws {
+        var h = Harness()
+        try h.post(["B", "A"], [("B", "A")])
+        try h.run(.post(h.plan([h.product("C"), h.product("A"), h.product("D")], [("C", "D"), ("B", "A")])))
+        #expect(h.state!.products.map(\.name) == ["B", "A", "C", "D"])
+        #expect(h.state!.dependencies.map(\.edge) == [h.edge("B", "A"), h.edge("C", "D")])
+    }
+
+    @Test func everyPostedRowIsStamped() throws {
+        var h = Harness()
+        try h.post(["A", "B"], [("A", "B")])
+        h.actor = "second"
+        try h.post(["A"])
+        #expect(h.product(named: "A").modifiedBy == "second")
+        #expect(h.product(named: "B").modifiedBy == "tester")
+        #expect(h.state!.dataset.modifiedBy == "second")
+    }
+
+    @Test func valuesAreValidatedNamingTheField() {
+        var h = Harness()
+        var empty = h.product("A")
+        empty.name = ""
+        #expect(
+            h.refusal(.post(h.plan([h.product("B"), empty])))
+                == .expect(.badRequest, "Invalid value for 'data_products[1].name': must not be empty"))
+        var long = h.product("A")
+        long.version = String(repeating: "v", count: 1_001)
+        #expect(
+            h.refusal(.post(h.plan([long])))
+                == .expect(
+                    .badRequest,
+                    "Invalid value for 'data_products[0].version': must be at most 1000 characters, got 1001"))
+        var exactly = h.product("A")
+        exactly.version = String(repeating: "v", count: 1_000)
+        #expect(h.refusal(.post(h.plan([exactly]))) == nil)
+    }
+
+    @Test func dbxaasProductsNeedAnIntegerJobIDWhenDispatched() {
+        var h = Harness()
+        let missing = h.product("D", compute: .dbxaas, passthrough: ["job_id": "12"])
+        #expect(h.refusal(.post(h.plan([missing]))) == nil)  // external mode: anything goes
+        h = Harness()
+        h.dispatching = [.dbxaas]
+        let bad = h.product("D", compute: .dbxaas, passthrough: ["job_id": "12"])
+        let error = h.refusal(.post(h.plan([bad])))
+        #expect(error?.status == 400)
+        #expect(error?.message.contains("data_products[0].passthrough.job_id") == true)
+        #expect(error?.message.contains(bad.id.text) == true)
+        #expect(h.refusal(.post(h.plan([h.product("E", compute: .dbxaas, passthrough: ["job_id": 12])]))) == nil)
+    }
+}
+
+extension Harness {
+    mutating func edge(_ parent: String, _ child: String) -> Edge {
+        Edge(parent: id(parent), child: id(child))
+    }
+}

@@ -1,0 +1,106 @@
+import FletcherCore
+import Foundation
+import Testing
+
+@Suite("Timestamps, JSON values and request decoding")
+struct ValueTests {
+    @Test func timestampsFormatInUTCWithMicroseconds() {
+        #expect(Timestamp(microsecondsSinceEpoch: 0).rfc3339 == "1970-01-01T00:00:00.000000Z")
+        #expect(Timestamp(microsecondsSinceEpoch: 1_795_946_400_123_456).rfc3339 == "2026-11-29T10:00:00.123456Z")
+        #expect(Timestamp(microsecondsSinceEpoch: -1).rfc3339 == "1969-12-31T23:59:59.999999Z")
+        #expect(Timestamp(microsecondsSinceEpoch: 951_782_400_000_000).rfc3339 == "2000-02-29T00:00:00.000000Z")
+    }
+
+    @Test func timestampsParseAnyRFC3339Offset() {
+        let utc = Timestamp(rfc3339: "2026-11-29T10:00:00.123456Z")
+        #expect(utc?.microsecondsSinceEpoch == 1_795_946_400_123_456)
+        #expect(Timestamp(rfc3339: "2026-11-29T11:30:00.123456+01:30") == utc)
+        #expect(Timestamp(rfc3339: "2026-11-29T05:00:00.123456789-05:00") == utc)  // truncated to µs
+        #expect(Timestamp(rfc3339: "2026-11-29T10:00:00Z")?.microsecondsSinceEpoch == 1_795_946_400_000_000)
+        #expect(Timestamp(rfc3339: "2026-11-29T10:00:00.5z")?.microsecondsSinceEpoch == 1_795_946_400_500_000)
+        for bad in [
+            "2026-11-29", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-29T10:00:00",
+            "2026-11-29T10:00:00.Z", "x",
+        ] {
+            #expect(Timestamp(rfc3339: bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func timestampsRoundTripAcrossCenturies() {
+        var value: Int64 = -2_208_988_800_000_000  // 1900
+        while value < 7_258_118_400_000_000 {  // 2200
+            let stamp = Timestamp(microsecondsSinceEpoch: value)
+            #expect(Timestamp(rfc3339: stamp.rfc3339) == stamp)
+            value += 86_399_999_937
+        }
+    }
+
+    @Test func jsonTextIsCompactSortedAndEscaped() throws {
+        let value: JSONValue = [
+            "b": [1, 2.5, true, nil], "a": "x\"\\\n\u{01}/é", "c": ["z": 1, "y": -9_007_199_254_740_993],
+        ]
+        #expect(value.jsonText == #"{"a":"x\"\\\n\u0001/é","b":[1,2.5,true,null],"c":{"y":-9007199254740993,"z":1}}"#)
+        #expect(try JSONValue(jsonText: value.jsonText) == value)
+        // Foundation's decoder does not tell `1.0` from `1`: integral numbers come back as integers.
+        #expect(try JSONValue(jsonText: "1.0") == .int(1))
+        #expect(try JSONValue(jsonText: "1.5") == .double(1.5))
+        #expect(try JSONValue(jsonText: "12") == .int(12))
+    }
+
+    @Test func nestingIsMeasuredWithoutParsing() {
+        let deep = String(repeating: "[", count: 65) + String(repeating: "]", count: 65)
+        let limit = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
+        #expect(JSONNesting.exceeds(64, in: Array(deep.utf8)))
+        #expect(!JSONNesting.exceeds(64, in: Array(limit.utf8)))
+        let inString = "{\"a\": \"" + String(repeating: "[", count: 100) + "\\\"\"}"
+        #expect(!JSONNesting.exceeds(64, in: Array(inString.utf8)))
+    }
+
+    @Test func decodingErrorsNameTheField() {
+        func message(_ json: String) -> String? {
+            do {
+                _ = try JSONInput.decode(PlanParam.self, from: Data(json.utf8))
+                return nil
+            } catch {
+                return error.message
+            }
+        }
+        let id = UUID().lowercasedString
+        #expect(message("{")?.hasPrefix("Malformed JSON") == true)
+        #expect(
+            message(#"{"dataset": {"id": "\#(id)"}, "data_products": []}"#) == "Missing required field 'dependencies'")
+        #expect(
+            message(#"{"dataset": {"id": "nope"}, "data_products": [], "dependencies": []}"#)?
+                .hasPrefix("Invalid value for 'dataset.id'") == true)
+        let product = #"{"id": "\#(id)", "compute": "cams", "name": "n", "version": "v", "eager": "yes"}"#
+        #expect(
+            message(#"{"dataset": {"id": "\#(id)"}, "data_products": [\#(product)], "dependencies": []}"#)
+                == "Invalid type for 'data_products[0].eager': expected a boolean")
+        let deep = String(repeating: "[", count: 70) + String(repeating: "]", count: 70)
+        #expect(message(#"{"dataset": {"id": "\#(id)", "extra": \#(deep)}}"#) == "JSON is nested deeper than 64 levels")
+    }
+
+    @Test func unknownFieldsAreIgnoredAndUUIDsAreCaseInsensitive() throws {
+        let id = UUID()
+        let json =
+            #"{"dataset": {"id": "\#(id.uuidString)", "paused": true, "extra": null}, "data_products": [], "dependencies": []}"#
+        let param = try JSONInput.decode(PlanParam.self, from: Data(json.utf8))
+        #expect(param.dataset.id == id && param.dataset.extra == nil)
+    }
+
+    @Test func modelEncodesSnakeCaseLowercaseUUIDsAndNulls() throws {
+        let id = UUID()
+        let product = DataProduct(
+            id: id, compute: .dbxaas, name: "n", version: "v", eager: true, passthrough: nil, state: .waiting,
+            runID: nil, link: nil, passback: nil, extra: nil, modifiedBy: "svc",
+            modifiedDate: Timestamp(microsecondsSinceEpoch: 1_000_001))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let text = String(decoding: try encoder.encode(product), as: UTF8.self)
+        #expect(
+            text
+                == #"{"compute":"dbxaas","eager":true,"extra":null,"id":"\#(id.lowercasedString)","link":null,"modified_by":"svc","modified_date":"1970-01-01T00:00:01.000001Z","name":"n","passback":null,"passthrough":null,"run_id":null,"state":"waiting","version":"v"}"#
+        )
+        #expect(try JSONDecoder().decode(DataProduct.self, from: Data(text.utf8)) == product)
+    }
+}
