@@ -10,7 +10,7 @@ public protocol PlanStore: Sendable {
     /// `body` runs synchronously on the store's own connection thread, never on Swift's
     /// cooperative pool, and must not block on anything but the transaction.
     func withLockedDataset<T: Sendable>(
-        _ datasetID: UUID, _ body: @Sendable (any PlanTransaction) throws -> T
+        _ datasetID: UUID, _ body: @escaping @Sendable (any PlanTransaction) throws -> T
     ) async throws -> T
 
     /// The stored plan, or nil when the dataset does not exist.

@@ -63,15 +63,24 @@ final class SQLiteConnection {
         return statement
     }
 
+    /// Resets every cached statement. A statement left mid-result keeps its read transaction
+    /// open, pinning an old snapshot (stale reads) and making the next write fail with
+    /// `SQLITE_BUSY_SNAPSHOT`; so every unit of work ends here.
+    func releaseStatements() {
+        for statement in statements.values { statement.reset() }
+    }
+
     /// Runs `body` in a transaction: `BEGIN IMMEDIATE` takes the write lock up front, so two writers
     /// never both read and then fail to upgrade.
     func transaction<T>(immediate: Bool, _ body: () throws -> T) throws -> T {
         try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
         do {
             let result = try body()
+            releaseStatements()
             try execute("COMMIT")
             return result
         } catch {
+            releaseStatements()
             try? execute("ROLLBACK")
             throw error
         }

@@ -30,15 +30,10 @@ final class SQLiteDatabase: @unchecked Sendable {
     func run<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async {
-                continuation.resume(with: Result { try body(self.connection) })
+                let result = Result { try body(self.connection) }
+                self.connection.releaseStatements()
+                continuation.resume(with: result)
             }
         }
     }
-}
-
-/// Carries a value the compiler cannot prove Sendable across a hop to a connection's queue,
-/// where the caller awaits its use, so it is never touched from two threads at once.
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }

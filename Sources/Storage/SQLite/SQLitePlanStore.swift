@@ -47,14 +47,11 @@ public final class SQLitePlanStore: PlanStore {
     }
 
     public func withLockedDataset<T: Sendable>(
-        _ datasetID: UUID, _ body: @Sendable (any PlanTransaction) throws -> T
+        _ datasetID: UUID, _ body: @escaping @Sendable (any PlanTransaction) throws -> T
     ) async throws -> T {
-        try await withoutActuallyEscaping(body) { body in
-            let body = UncheckedSendable(body)
-            return try await writer.run { connection in
-                try connection.transaction(immediate: true) {
-                    try body.value(SQLitePlanTransaction(connection, datasetID: datasetID))
-                }
+        try await writer.run { connection in
+            try connection.transaction(immediate: true) {
+                try body(SQLitePlanTransaction(connection, datasetID: datasetID))
             }
         }
     }

@@ -1,0 +1,167 @@
+import FletcherCore
+import FletcherSQLite
+import Foundation
+import Synchronization
+import Testing
+
+@Suite("Orchestrator on SQLite: serializability and the plan cache")
+struct OrchestratorConcurrencyTests {
+    private func store(_ directory: borrowing TemporaryDirectory) async throws -> SQLitePlanStore {
+        let store = try await SQLitePlanStore.open(path: directory.path("fletcher.sqlite"))
+        try await store.migrate()
+        return store
+    }
+
+    /// Two parents succeeding at once, among re-posts and reads: the child is queued exactly once.
+    @Test func parentsSucceedingTogetherQueueTheChildExactlyOnce() async throws {
+        for _ in 0..<5 {
+            let directory = try TemporaryDirectory()
+            let orchestrator = Orchestrator(store: try await store(directory))
+            var factory = PlanFactory()
+            let plan = factory.plan(["A", "B", "C", "D"], [("A", "C"), ("B", "C"), ("C", "D")], eager: true)
+            _ = try await orchestrator.post(plan, by: "t")
+            let (a, b, c, datasetID) = (factory.id("A"), factory.id("B"), factory.id("C"), factory.datasetID)
+
+            let queuedC = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<32 {
+                    group.addTask {
+                        switch index {
+                        case 0, 1:
+                            let outcome = try await orchestrator.execute(
+                                .update([StateParam(id: index == 0 ? a : b, state: .success)]), on: datasetID, by: "t")
+                            return outcome.queued.filter { $0.id == c }.count
+                        case let index where index % 2 == 0:
+                            return try await orchestrator.post(plan, by: "t").queued.filter { $0.id == c }.count
+                        default:
+                            _ = try await orchestrator.plan(datasetID)
+                            return 0
+                        }
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(queuedC == 1)
+            let final = try #require(try await orchestrator.plan(datasetID))
+            #expect(final.dataProducts.map(\.state) == [.success, .success, .queued, .waiting])
+        }
+    }
+
+    /// 32 concurrent commands of every kind end where running them one by one, in the order the
+    /// store committed them, ends.
+    @Test func concurrentCommandsEqualSomeSerialOrder() async throws {
+        let directory = try TemporaryDirectory()
+        let orchestrator = Orchestrator(store: try await store(directory))
+        var factory = PlanFactory()
+        let plan = factory.plan(["A", "B", "C", "D", "E"], [("A", "C"), ("B", "C"), ("C", "D"), ("D", "E")])
+        _ = try await orchestrator.post(plan, by: "t")
+        let ids = ["A", "B", "C", "D", "E"].map { factory.id($0) }
+        let datasetID = factory.datasetID
+        var commands: [Command] = []
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<32 {
+            switch Int.random(in: 0..<10, using: &random) {
+            case 0..<5:
+                let state = [State.success, .success, .running, .failed].randomElement(using: &random)!
+                commands.append(
+                    .update([StateParam(id: ids.randomElement(using: &random)!, state: state, runID: UUID())]))
+            case 5..<7: commands.append(.clear([ids.randomElement(using: &random)!]))
+            case 7: commands.append(.post(plan))
+            default: commands.append(Int.random(in: 0..<2, using: &random) == 0 ? .pause : .unpause)
+            }
+        }
+        let committed = try await withThrowingTaskGroup(of: (Int64, Command)?.self) { group in
+            for command in commands {
+                group.addTask {
+                    do {
+                        return (try await orchestrator.execute(command, on: datasetID, by: "t").version, command)
+                    } catch let error as CommandError {
+                        #expect(error.status == 400)  // pausing a paused dataset and the like
+                        return nil
+                    }
+                }
+            }
+            return try await group.reduce(into: [(Int64, Command)]()) { if let entry = $1 { $0.append(entry) } }
+        }
+        let order = committed.sorted { $0.0 < $1.0 }
+        // Every commit saw the one before it: versions run 2, 3, … without gaps or repeats.
+        #expect(order.map(\.0) == Array(2..<Int64(2 + order.count)))
+
+        let replay = Orchestrator(store: try await SQLitePlanStore.open(path: ":memory:").migrated())
+        _ = try await replay.post(plan, by: "t")
+        for (_, command) in order { _ = try await replay.execute(command, on: datasetID, by: "t") }
+        let expected = try #require(try await replay.plan(datasetID))
+        let actual = try #require(try await orchestrator.plan(datasetID))
+        #expect(actual.dataProducts.map(\.state) == expected.dataProducts.map(\.state))
+        #expect(actual.dataProducts.map(\.runID) == expected.dataProducts.map(\.runID))
+        #expect(actual.dataset.paused == expected.dataset.paused)
+    }
+
+    /// Two instances on one database: each validates its cached plan against the stored version,
+    /// so neither acts on a stale plan; and a warm cache spares the reload.
+    @Test func twoInstancesNeverActOnAStalePlan() async throws {
+        let directory = try TemporaryDirectory()
+        let first = CountingStore(try await store(directory))
+        let second = CountingStore(try await store(directory))
+        let one = Orchestrator(store: first)
+        let two = Orchestrator(store: second)
+        var factory = PlanFactory()
+        _ = try await one.post(factory.plan(["A", "B", "C"], [("A", "C"), ("B", "C")]), by: "t")
+        _ = try await one.execute(
+            .update([StateParam(id: factory.id("A"), state: .running)]), on: factory.datasetID, by: "t")
+        #expect(first.loads == 0)  // warm: posted by this instance
+
+        _ = try await two.execute(
+            .update([StateParam(id: factory.id("A"), state: .success)]), on: factory.datasetID, by: "t")
+        #expect(second.loads == 1)
+        let outcome = try await one.execute(
+            .update([StateParam(id: factory.id("B"), state: .success)]), on: factory.datasetID, by: "t")
+        #expect(first.loads == 1)  // its cached version was behind: reloaded, so it saw A's success
+        #expect(outcome.queued.map(\.id) == [factory.id("C")])
+        _ = try await one.execute(.pause, on: factory.datasetID, by: "t")
+        #expect(first.loads == 1)
+    }
+}
+
+/// Counts cache misses (plan loads inside a locked transaction).
+final class CountingStore: PlanStore {
+    private let inner: SQLitePlanStore
+    private let count = Mutex(0)
+
+    init(_ inner: SQLitePlanStore) { self.inner = inner }
+
+    var loads: Int { count.withLock { $0 } }
+
+    func withLockedDataset<T: Sendable>(
+        _ datasetID: UUID, _ body: @escaping @Sendable (any PlanTransaction) throws -> T
+    ) async throws -> T {
+        try await inner.withLockedDataset(datasetID) { transaction in
+            try body(Counting(inner: transaction, store: self))
+        }
+    }
+
+    func plan(_ datasetID: UUID) async throws -> Plan? { try await inner.plan(datasetID) }
+    func dataProduct(_ datasetID: UUID, _ id: UUID) async throws -> DataProduct? {
+        try await inner.dataProduct(datasetID, id)
+    }
+    func search(_ term: String, page: Int) async throws -> SearchPage { try await inner.search(term, page: page) }
+
+    private struct Counting: PlanTransaction {
+        let inner: any PlanTransaction
+        let store: CountingStore
+        var storedVersion: Int64? { inner.storedVersion }
+        func loadPlan() throws -> PlanState? {
+            store.count.withLock { $0 += 1 }
+            return try inner.loadPlan()
+        }
+        func write(_ delta: PlanDelta, datasetID: UUID, version: Int64, at now: Timestamp) throws {
+            try inner.write(delta, datasetID: datasetID, version: version, at: now)
+        }
+    }
+}
+
+extension SQLitePlanStore {
+    func migrated() async throws -> SQLitePlanStore {
+        try await migrate()
+        return self
+    }
+}
