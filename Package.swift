@@ -63,6 +63,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Helpers shared by the test targets (temporary directories, clocks, plan builders).
+        .target(
+            name: "FletcherTestSupport",
+            dependencies: ["FletcherCore"],
+            path: "Tests/FletcherTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FletcherCoreTests",
             dependencies: ["FletcherCore"],
@@ -70,12 +77,12 @@ let package = Package(
         ),
         .testTarget(
             name: "FletcherSQLiteTests",
-            dependencies: ["FletcherCore", "FletcherSQLite"],
+            dependencies: ["FletcherCore", "FletcherSQLite", "FletcherTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "FletcherCLITests",
-            dependencies: ["fletcher"],
+            dependencies: ["fletcher", "FletcherTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

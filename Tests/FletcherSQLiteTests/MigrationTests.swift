@@ -1,5 +1,6 @@
 import FletcherMigrations
 import FletcherSQLite
+import FletcherTestSupport
 import Foundation
 import Testing
 

@@ -1,5 +1,6 @@
 import FletcherCore
 import FletcherSQLite
+import FletcherTestSupport
 import Foundation
 import Testing
 

@@ -1,14 +1,15 @@
 import FletcherCore
-import FletcherSQLite
 import Foundation
 import Synchronization
 
 /// A wall clock that advances 1.000001 s per reading, so every command gets a distinct,
 /// microsecond-exact timestamp and orderings are predictable.
-final class SteppingClock: WallClock {
+public final class SteppingClock: WallClock {
     private let current = Mutex<Int64>(1_795_946_400_000_007)
 
-    func now() -> Timestamp {
+    public init() {}
+
+    public func now() -> Timestamp {
         Timestamp(
             microsecondsSinceEpoch: current.withLock { value in
                 value += 1_000_001
@@ -18,34 +19,34 @@ final class SteppingClock: WallClock {
 }
 
 /// A fresh directory per test, removed when the test ends.
-struct TemporaryDirectory: ~Copyable {
-    let url: URL
+public struct TemporaryDirectory: ~Copyable {
+    public let url: URL
 
-    init() throws {
+    public init() throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("fletcher-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 
     deinit { try? FileManager.default.removeItem(at: url) }
 }
 
 /// Builds plans by product name for store-level tests.
-struct PlanFactory {
-    let datasetID: UUID
-    private(set) var ids: [String: UUID] = [:]
+public struct PlanFactory {
+    public let datasetID: UUID
+    public private(set) var ids: [String: UUID] = [:]
 
-    init(datasetID: UUID = UUID()) { self.datasetID = datasetID }
+    public init(datasetID: UUID = UUID()) { self.datasetID = datasetID }
 
-    mutating func id(_ name: String) -> UUID {
+    public mutating func id(_ name: String) -> UUID {
         if let id = ids[name] { return id }
         let id = UUID()
         ids[name] = id
         return id
     }
 
-    mutating func plan(
+    public mutating func plan(
         _ names: [String], _ edges: [(String, String)] = [], eager: Bool = true, extra: JSONValue? = nil
     ) -> PlanParam {
         var products: [DataProductParam] = []

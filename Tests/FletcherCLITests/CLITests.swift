@@ -1,0 +1,110 @@
+import FletcherTestSupport
+import Foundation
+import Testing
+
+/// The `fletcher` binary, run as an operator runs it.
+@Suite("fletcher command line")
+struct CLITests {
+    @Test func everyCommandHasHelp() throws {
+        for arguments in [["--help"], ["migrate", "--help"], ["hash-key", "--help"], ["plan", "check", "--help"]] {
+            let result = try fletcher(arguments)
+            #expect(result.status == 0, "\(arguments)")
+            #expect(result.stdout.contains("USAGE: fletcher"), "\(arguments)")
+        }
+    }
+
+    @Test func migrateCreatesThenReportsUpToDate() throws {
+        let directory = try TemporaryDirectory()
+        let url = "sqlite:\(directory.path("f.sqlite"))"
+        let first = try fletcher(["migrate"], environment: ["DATABASE_URL": url])
+        #expect(first.status == 0 && first.stdout == "Applied migration 1 (initial).\n")
+        let second = try fletcher(["migrate", "--database-url", url])
+        #expect(second.status == 0 && second.stdout == "Database is up to date.\n")
+    }
+
+    @Test func migrateRefusesADamagedFileInOneLineAndLeavesItAlone() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("broken.sqlite")
+        let content = Data(repeating: 0x5A, count: 4096)
+        try content.write(to: URL(fileURLWithPath: path))
+        let result = try fletcher(["migrate", "--database-url", "sqlite:\(path)"])
+        #expect(result.status != 0)
+        #expect(result.stderrLines.count == 1)
+        #expect(result.stderr.contains("not an SQLite database, or damaged"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == content)
+    }
+
+    @Test func migrateRefusesAnEditedMigrationInOneLine() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("f.sqlite")
+        #expect(try fletcher(["migrate", "--database-url", "sqlite:\(path)"]).status == 0)
+        let edit = Process()
+        edit.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        edit.arguments = ["sqlite3", path, "UPDATE schema_migrations SET checksum = 'edited'"]
+        try edit.run()
+        edit.waitUntilExit()
+        let result = try fletcher(["migrate", "--database-url", "sqlite:\(path)"])
+        #expect(result.status != 0 && result.stderrLines.count == 1)
+        #expect(result.stderr.contains("migration 1 (initial) was changed after it was applied"))
+    }
+
+    @Test func anUnknownDatabaseURLIsOneClearLine() throws {
+        let result = try fletcher(["migrate", "--database-url", "mysql://x"])
+        #expect(result.status != 0 && result.stderrLines.count == 1)
+        #expect(result.stderr.contains("DATABASE_URL 'mysql://x' is not understood"))
+    }
+
+    @Test func hashKeyPrintsABcryptHash() throws {
+        let result = try fletcher(["hash-key", "--key", "s3cret", "--cost", "4"])
+        #expect(result.status == 0)
+        let hash = try #require(result.stdout.split(separator: "\n").first?.split(separator: " ").last)
+        #expect(result.stdout.hasPrefix("Key hash: $2b$04$") && hash.count == 60)
+        #expect(try fletcher(["hash-key", "--key", "s3cret", "--cost", "3"]).status != 0)
+        #expect(try fletcher(["hash-key"]).status != 0)
+    }
+
+    @Test func planCheckAcceptsAValidPlan() throws {
+        let directory = try TemporaryDirectory()
+        let file = try write(directory, validPlan)
+        let result = try fletcher(["plan", "check", file])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("2 data products, 1 dependencies; 1 would be queued at once"))
+    }
+
+    @Test(arguments: [
+        ("{\"dataset\": ", "Malformed JSON"),
+        (#"{"dataset": {"id": "1"}, "data_products": [], "dependencies": []}"#, "400 Invalid value for 'dataset.id'"),
+        (cyclicPlan, "422 Graph is cyclical"),
+        (String(repeating: "[", count: 100), "400 JSON is nested deeper than 64 levels"),
+    ])
+    func planCheckPrintsTheAPIErrorInOneLine(content: String, message: String) throws {
+        let directory = try TemporaryDirectory()
+        let result = try fletcher(["plan", "check", try write(directory, content)])
+        #expect(result.status == 1)
+        #expect(result.stderrLines.count == 1)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    @Test func planCheckOfAMissingFileIsOneLine() throws {
+        let result = try fletcher(["plan", "check", "/nonexistent/plan.json"])
+        #expect(result.status == 1 && result.stderrLines.count == 1)
+        #expect(result.stderr.contains("cannot read the file"))
+    }
+}
+
+private let a = UUID().uuidString.lowercased()
+private let b = UUID().uuidString.lowercased()
+private let validPlan = """
+    {"dataset": {"id": "\(UUID().uuidString)", "extra": {"team": "gl"}},
+     "data_products": [
+       {"id": "\(a)", "compute": "cams", "name": "A", "version": "1", "eager": true},
+       {"id": "\(b)", "compute": "dbxaas", "name": "B", "version": "1", "eager": true, "passthrough": {"job_id": 3}}],
+     "dependencies": [{"parent_id": "\(a)", "child_id": "\(b)"}]}
+    """
+private let cyclicPlan = """
+    {"dataset": {"id": "\(UUID().uuidString)"},
+     "data_products": [
+       {"id": "\(a)", "compute": "cams", "name": "A", "version": "1", "eager": true},
+       {"id": "\(b)", "compute": "cams", "name": "B", "version": "1", "eager": true}],
+     "dependencies": [{"parent_id": "\(a)", "child_id": "\(b)"}, {"parent_id": "\(b)", "child_id": "\(a)"}]}
+    """

@@ -1,0 +1,43 @@
+import FletcherTestSupport
+import Foundation
+
+struct CommandResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+
+    var stderrLines: [Substring] { stderr.split(separator: "\n") }
+}
+
+/// Runs the `fletcher` binary SwiftPM built next to this test bundle.
+func fletcher(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+    let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let binary = directory.appendingPathComponent("fletcher")
+    guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+        throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: binary.path])
+    }
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env.removeValue(forKey: "DATABASE_URL")
+    env.merge(environment) { _, new in new }
+    process.environment = env
+    let stdout = Pipe()
+    let stderr = Pipe()
+    process.standardOutput = stdout
+    process.standardError = stderr
+    try process.run()
+    let out = stdout.fileHandleForReading.readDataToEndOfFile()
+    let err = stderr.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(
+        status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+        stderr: String(decoding: err, as: UTF8.self))
+}
+
+func write(_ directory: borrowing TemporaryDirectory, _ content: String) throws -> String {
+    let path = directory.path("plan-\(UUID().uuidString).json")
+    try Data(content.utf8).write(to: URL(fileURLWithPath: path))
+    return path
+}
