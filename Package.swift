@@ -16,6 +16,14 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0", traits: []),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-openapi-generator.git", from: "1.14.0"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.1.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", "5.0.0"..<"7.0.0"),
     ],
     targets: [
         // The functional core: model, DAG, rules and the orchestrator. No I/O, no C, no HTTP.
@@ -45,13 +53,53 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The project's HTTP client over libcurl (Debian libcurl4-openssl-dev); CCurl wraps the
+        // variadic setters Swift cannot call.
+        .target(
+            name: "CCurl",
+            path: "Sources/Adapters/CCurl",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        .target(
+            name: "FletcherHTTP",
+            dependencies: ["CCurl"],
+            path: "Sources/Adapters/HTTP",
+            swiftSettings: swiftSettings
+        ),
+
+        // The HTTP server: REST API generated from openapi.yaml, auth, configuration, wiring.
+        .target(
+            name: "FletcherServer",
+            dependencies: [
+                "FletcherCore",
+                "FletcherSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Sources/Server",
+            resources: [.copy("openapi.yaml")],
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
+
         .executableTarget(
             name: "fletcher",
             dependencies: [
                 "FletcherCore",
                 "FletcherSQLite",
+                "FletcherServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                "FletcherMigrations",
             ],
             swiftSettings: swiftSettings
         ),
@@ -78,6 +126,18 @@ let package = Package(
         .testTarget(
             name: "FletcherSQLiteTests",
             dependencies: ["FletcherCore", "FletcherSQLite", "FletcherTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FletcherHTTPTests",
+            dependencies: [
+                "FletcherHTTP", "FletcherTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FletcherServerTests",
+            dependencies: ["FletcherServer", "FletcherHTTP", "FletcherCore", "FletcherTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -28,7 +28,7 @@ struct PlanCommand: ParsableCommand {
                     "OK: dataset \(param.dataset.id.lowercasedString): \(param.dataProducts.count) data products, "
                         + "\(param.dependencies.count) dependencies; \(delta.queued.count) would be queued at once")
             } catch {
-                throw CLIError("\(file): \(error.status) \(error.message)")
+                throw ValidationFailure("\(file): \(error.status) \(error.message)")
             }
         }
 
@@ -37,8 +37,14 @@ struct PlanCommand: ParsableCommand {
                 return file == "-"
                     ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
             } catch {
-                throw CLIError("\(file): cannot read the file (\((error as NSError).localizedDescription))")
+                throw ValidationFailure("\(file): cannot read the file (\((error as NSError).localizedDescription))")
             }
         }
     }
+}
+
+/// A refusal printed as one line, exit status 1.
+struct ValidationFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

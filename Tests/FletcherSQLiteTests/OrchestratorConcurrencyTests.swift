@@ -145,6 +145,7 @@ final class CountingStore: PlanStore {
         try await inner.dataProduct(datasetID, id)
     }
     func search(_ term: String, page: Int) async throws -> SearchPage { try await inner.search(term, page: page) }
+    func readiness() async -> StoreReadiness { await inner.readiness() }
 
     private struct Counting: PlanTransaction {
         let inner: any PlanTransaction

@@ -16,7 +16,7 @@ public enum JSONInput {
         }
     }
 
-    static func describe(_ error: DecodingError) -> String {
+    public static func describe(_ error: DecodingError) -> String {
         switch error {
         case .keyNotFound(let key, let context):
             return "Missing required field '\(path(context.codingPath + [key]))'"

@@ -21,6 +21,14 @@ public protocol PlanStore: Sendable {
 
     /// `semantics.md` §3.9: literal, case-insensitive substring of the dataset id or `extra` text.
     func search(_ term: String, page: Int) async throws -> SearchPage
+
+    /// Whether the database answers and its schema is current (`/readyz`).
+    func readiness() async -> StoreReadiness
+}
+
+public enum StoreReadiness: Hashable, Sendable {
+    case ready
+    case notReady(String)
 }
 
 /// The operations available inside `PlanStore.withLockedDataset`.

@@ -1,26 +1,27 @@
 import Foundation
 
 /// Where Fletcher keeps its state: `DATABASE_URL` (`api.md` §4).
-enum DatabaseURL: Equatable {
+public enum DatabaseURL: Hashable, Sendable {
     case sqlite(path: String)
     case postgres(String)
 
-    static let environmentKey = "DATABASE_URL"
-    static let defaultValue = "sqlite:fletcher.sqlite"
+    public static let defaultValue = "sqlite:fletcher.sqlite"
 
     /// Accepts `sqlite:PATH`, `sqlite://PATH`, `sqlite::memory:`, `postgres://…`, `postgresql://…`
     /// and libpq `key=value` strings.
-    init(parsing text: String) throws {
+    public init(parsing text: String) throws(ConfigurationError) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed.hasPrefix("sqlite:") {
             var path = String(trimmed.dropFirst("sqlite:".count))
             if path.hasPrefix("//") { path.removeFirst(2) }
-            guard !path.isEmpty else { throw CLIError("DATABASE_URL '\(text)' names no SQLite file (use sqlite:PATH)") }
+            guard !path.isEmpty else {
+                throw ConfigurationError("DATABASE_URL '\(text)' names no SQLite file (use sqlite:PATH)")
+            }
             self = .sqlite(path: path)
         } else if trimmed.hasPrefix("postgres://") || trimmed.hasPrefix("postgresql://") || trimmed.contains("=") {
             self = .postgres(trimmed)
         } else {
-            throw CLIError(
+            throw ConfigurationError(
                 "DATABASE_URL '\(text)' is not understood: use sqlite:PATH, sqlite::memory:, "
                     + "postgres://… or a libpq key=value string")
         }

@@ -1,0 +1,145 @@
+import FletcherCore
+import Foundation
+import OpenAPIRuntime
+
+/// The REST API of `api.md` §2, implementing the protocol generated from `openapi.yaml`.
+/// Each handler translates between the wire and one orchestrator call; the rules live in the core.
+struct APIHandlers: APIProtocol {
+    let orchestrator: Orchestrator
+    let authenticator: Authenticator
+
+    /// The role each protected operation needs (`api.md` §2), enforced by `AuthenticationMiddleware`.
+    static let requiredRoles: [String: Role] = [
+        Operations.PostPlan.id: .publish,
+        Operations.PausePlan.id: .pause, Operations.PausePlanAlias.id: .pause,
+        Operations.UnpausePlan.id: .pause, Operations.UnpausePlanAlias.id: .pause,
+        Operations.UpdateStates.id: .update, Operations.UpdateStatesAlias.id: .update,
+        Operations.ClearProducts.id: .update, Operations.ClearProductsAlias.id: .update,
+        Operations.TriggerProducts.id: .update,
+        Operations.DisableProducts.id: .disable, Operations.DisableProductsPutAlias.id: .disable,
+        Operations.DisableProductsDeleteAlias.id: .disable,
+    ]
+
+    func authenticate(_ input: Operations.Authenticate.Input) async throws -> Operations.Authenticate.Output {
+        guard case .json(let body) = input.body else { throw APIError.badRequest("A JSON request body is required") }
+        return .ok(.init(body: .json(try await authenticator.logIn(service: body.service, key: body.key))))
+    }
+
+    func postPlan(_ input: Operations.PostPlan.Input) async throws -> Operations.PostPlan.Output {
+        guard case .json(let param) = input.body else { throw APIError.badRequest("A JSON request body is required") }
+        return .ok(try await mutate(.post(param), on: param.dataset.id, prefer: input.headers.prefer))
+    }
+
+    func searchPlans(_ input: Operations.SearchPlans.Input) async throws -> Operations.SearchPlans.Output {
+        guard input.query.page >= 0 else {
+            throw APIError.badRequest("Invalid value for 'page': must be 0 or more, got \(input.query.page)")
+        }
+        return .ok(.init(body: .json(try await orchestrator.search(input.query.searchBy, page: input.query.page))))
+    }
+
+    func getPlan(_ input: Operations.GetPlan.Input) async throws -> Operations.GetPlan.Output {
+        let id = try APIError.uuid(input.path.datasetId, field: "dataset_id")
+        guard let plan = try await orchestrator.plan(id) else { throw CommandError.datasetNotFound(id) }
+        return .ok(.init(body: .json(plan)))
+    }
+
+    func pausePlan(_ input: Operations.PausePlan.Input) async throws -> Operations.PausePlan.Output {
+        .ok(try await mutate(.pause, on: input.path.datasetId, prefer: input.headers.prefer))
+    }
+
+    func unpausePlan(_ input: Operations.UnpausePlan.Input) async throws -> Operations.UnpausePlan.Output {
+        .ok(try await mutate(.unpause, on: input.path.datasetId, prefer: input.headers.prefer))
+    }
+
+    func pausePlanAlias(_ input: Operations.PausePlanAlias.Input) async throws -> Operations.PausePlanAlias.Output {
+        .ok(try await mutate(.pause, on: input.path.datasetId, prefer: input.headers.prefer))
+    }
+
+    func unpausePlanAlias(_ input: Operations.UnpausePlanAlias.Input) async throws
+        -> Operations.UnpausePlanAlias.Output
+    {
+        .ok(try await mutate(.unpause, on: input.path.datasetId, prefer: input.headers.prefer))
+    }
+
+    func getDataProduct(_ input: Operations.GetDataProduct.Input) async throws -> Operations.GetDataProduct.Output {
+        let datasetID = try APIError.uuid(input.path.datasetId, field: "dataset_id")
+        let productID = try APIError.uuid(input.path.dataProductId, field: "data_product_id")
+        guard let product = try await orchestrator.dataProduct(datasetID, productID) else {
+            guard try await orchestrator.plan(datasetID) != nil else { throw CommandError.datasetNotFound(datasetID) }
+            throw CommandError.productNotFound(productID)
+        }
+        return .ok(.init(body: .json(product)))
+    }
+
+    func updateStates(_ input: Operations.UpdateStates.Input) async throws -> Operations.UpdateStates.Output {
+        guard case .json(let updates) = input.body else { throw APIError.badRequest("A JSON request body is required") }
+        return .ok(try await mutate(.update(updates), on: input.path.datasetId, prefer: input.headers.prefer))
+    }
+
+    func updateStatesAlias(_ input: Operations.UpdateStatesAlias.Input) async throws
+        -> Operations.UpdateStatesAlias.Output
+    {
+        guard case .json(let updates) = input.body else { throw APIError.badRequest("A JSON request body is required") }
+        return .ok(try await mutate(.update(updates), on: input.path.datasetId, prefer: input.headers.prefer))
+    }
+
+    func clearProducts(_ input: Operations.ClearProducts.Input) async throws -> Operations.ClearProducts.Output {
+        guard case .json(let ids) = input.body else { throw APIError.badRequest("A JSON request body is required") }
+        return .ok(try await mutate(.clear(ids), on: input.path.datasetId, prefer: input.headers.prefer))
+    }
+
+    func clearProductsAlias(_ input: Operations.ClearProductsAlias.Input) async throws
+        -> Operations.ClearProductsAlias.Output
+    {
+        guard case .json(let ids) = input.body else { throw APIError.badRequest("A JSON request body is required") }
+        return .ok(try await mutate(.clear(ids), on: input.path.datasetId, prefer: input.headers.prefer))
+    }
+
+    func triggerProducts(_ input: Operations.TriggerProducts.Input) async throws -> Operations.TriggerProducts.Output {
+        guard case .json(let ids) = input.body else { throw APIError.badRequest("A JSON request body is required") }
+        return .ok(try await mutate(.trigger(ids), on: input.path.datasetId, prefer: input.headers.prefer))
+    }
+
+    func disableProducts(_ input: Operations.DisableProducts.Input) async throws -> Operations.DisableProducts.Output {
+        guard case .json(let ids) = input.body else { throw APIError.badRequest("A JSON request body is required") }
+        return .ok(try await mutate(.disable(ids), on: input.path.datasetId, prefer: input.headers.prefer))
+    }
+
+    func disableProductsPutAlias(_ input: Operations.DisableProductsPutAlias.Input) async throws
+        -> Operations.DisableProductsPutAlias.Output
+    {
+        guard case .json(let ids) = input.body else { throw APIError.badRequest("A JSON request body is required") }
+        return .ok(try await mutate(.disable(ids), on: input.path.datasetId, prefer: input.headers.prefer))
+    }
+
+    func disableProductsDeleteAlias(_ input: Operations.DisableProductsDeleteAlias.Input) async throws
+        -> Operations.DisableProductsDeleteAlias.Output
+    {
+        guard case .json(let ids) = input.body else { throw APIError.badRequest("A JSON request body is required") }
+        return .ok(try await mutate(.disable(ids), on: input.path.datasetId, prefer: input.headers.prefer))
+    }
+
+    // MARK: - One path for every mutation
+
+    private func mutate(_ command: Command, on datasetID: String, prefer: String?) async throws
+        -> Components.Responses.Mutation
+    {
+        try await mutate(command, on: try APIError.uuid(datasetID, field: "dataset_id"), prefer: prefer)
+    }
+
+    /// Runs `command` as the authenticated service and shapes the answer per `Prefer`.
+    private func mutate(_ command: Command, on datasetID: UUID, prefer: String?) async throws
+        -> Components.Responses.Mutation
+    {
+        guard case .service(let actor) = Caller.current else {
+            preconditionFailure("a mutation reached its handler without AuthenticationMiddleware")
+        }
+        let outcome = try await orchestrator.execute(command, on: datasetID, by: actor)
+        let minimal = prefer?.split(separator: ",").contains {
+            $0.trimmingCharacters(in: .whitespaces) == "return=minimal"
+        }
+        let body: MutationBody =
+            minimal == true ? .minimal(version: outcome.version, changes: outcome.changes) : .plan(outcome.plan)
+        return .init(body: .json(body))
+    }
+}

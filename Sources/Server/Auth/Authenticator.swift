@@ -1,0 +1,109 @@
+import Dispatch
+import FletcherCore
+import Foundation
+import HummingbirdBcrypt
+import JWTKit
+
+/// Issues and checks bearer tokens (`api.md` §3): services log in with their key, receive a JWT
+/// (HS256, one hour), and every protected call is checked against the roles the service has in
+/// the current configuration, not the ones in the token.
+final class Authenticator: Sendable {
+    static let issuer = "Fletcher"
+    static let tokenLifetime: Int64 = 3600
+    static let invalidLogin = "Attempting to log in with an invalid service or key"
+
+    private let accounts: [String: ServiceAccount]
+    private let keys: JWTKeyCollection
+    /// bcrypt is slow by design: it runs here, never on a request's event loop or the shared pool.
+    private let hashing = DispatchQueue(label: "fletcher.bcrypt")
+    /// Verified against when the service is unknown, so both failures take the same time.
+    private let decoyHash: String
+
+    init(services: [ServiceAccount], secret: [UInt8]) async {
+        accounts = Dictionary(services.map { ($0.service, $0) }, uniquingKeysWith: { first, _ in first })
+        keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        decoyHash = services.first?.hash ?? Bcrypt.hash("decoy", cost: 4)
+    }
+
+    /// `POST /api/authenticate`: the same 401 for an unknown service and a wrong key.
+    func logIn(service: String, key: String, now: Date = Date()) async throws -> Components.Schemas.Authenticated {
+        let account = accounts[service]
+        let hash = account?.hash ?? decoyHash
+        let matches = await withCheckedContinuation { continuation in
+            hashing.async { continuation.resume(returning: Bcrypt.verify(key, hash: hash)) }
+        }
+        guard let account, matches else { throw APIError.unauthorized(Self.invalidLogin) }
+        let issued = Int64(now.timeIntervalSince1970)
+        let roles = account.roles.sorted()
+        let claims = Claims(
+            sub: SubjectClaim(value: service), iat: IssuedAtClaim(value: Date(timeIntervalSince1970: Double(issued))),
+            exp: ExpirationClaim(value: Date(timeIntervalSince1970: Double(issued + Self.tokenLifetime))),
+            iss: IssuerClaim(value: Self.issuer), roles: roles.map(\.rawValue))
+        return Components.Schemas.Authenticated(
+            accessToken: try await keys.sign(claims), tokenType: .bearer, issued: issued,
+            expires: issued + Self.tokenLifetime, ttl: Int(Self.tokenLifetime), issuedBy: Self.issuer, service: service,
+            roles: roles.map { Components.Schemas.Role(rawValue: $0.rawValue)! })
+    }
+
+    /// Who sent the request, from its `Authorization` header (nil when there is none).
+    func identify(authorization: String?) async -> Caller {
+        guard let authorization else { return .anonymous }
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            return .invalid("the Authorization header must be 'Bearer <token>'")
+        }
+        do {
+            let claims = try await keys.verify(String(parts[1]).trimmingCharacters(in: .whitespaces), as: Claims.self)
+            return .service(claims.sub.value)
+        } catch let error as JWTError where error.errorType == .claimVerificationFailure {
+            return .invalid("the token has expired or was not issued by Fletcher")
+        } catch {
+            return .invalid("the token is malformed or its signature does not verify")
+        }
+    }
+
+    /// The acting service's name when it may use `role`; 401 or 403 otherwise.
+    func authorize(_ caller: Caller, for role: Role) throws(APIError) -> String {
+        switch caller {
+        case .anonymous:
+            throw .unauthorized(
+                "Authentication required: send 'Authorization: Bearer <token>' from POST /api/authenticate")
+        case .invalid(let reason):
+            throw .unauthorized("Invalid bearer token: \(reason)")
+        case .service(let name):
+            guard let account = accounts[name] else {
+                throw .unauthorized("Service account '\(name)' is no longer configured")
+            }
+            guard account.roles.contains(role) else {
+                throw .forbidden("Service account '\(name)' is missing the following role: '\(role.rawValue)'")
+            }
+            return name
+        }
+    }
+}
+
+/// The identity a request's token establishes.
+enum Caller: Sendable, Equatable {
+    case anonymous
+    case invalid(String)
+    case service(String)
+
+    /// Set for the duration of each API request by `AuthenticationMiddleware`.
+    @TaskLocal static var current: Caller = .anonymous
+}
+
+struct Claims: JWTPayload {
+    var sub: SubjectClaim
+    var iat: IssuedAtClaim
+    var exp: ExpirationClaim
+    var iss: IssuerClaim
+    var roles: [String]
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {
+        try exp.verifyNotExpired()
+        guard iss.value == Authenticator.issuer else {
+            throw JWTError.claimVerificationFailure(failedClaim: iss, reason: "not issued by Fletcher")
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import FletcherCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import OpenAPIHummingbird
+import OpenAPIRuntime
+
+/// Wires Fletcher's HTTP server: the generated REST API, documentation, health routes and the
+/// middlewares every request passes through.
+public enum FletcherApplication {
+    /// Builds the application. `onServerRunning` receives the bound port (useful with port 0).
+    public static func make(
+        configuration: ServerConfiguration, orchestrator: Orchestrator, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws -> some ApplicationProtocol {
+        let document = try OpenAPIDocument.load(baseURL: configuration.baseURL)
+        let authenticator = await Authenticator(services: configuration.services, secret: configuration.secretKey)
+
+        let router = Router()
+        router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: ProblemMiddleware(routes: document.routes))
+        addOperationalRoutes(to: router, store: orchestrator.store)
+        addDocumentationRoutes(to: router, document: document, swaggerUIURL: configuration.swaggerUIURL)
+
+        let handlers = APIHandlers(orchestrator: orchestrator, authenticator: authenticator)
+        try handlers.registerHandlers(
+            on: router, serverURL: URL(string: "/")!,
+            configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
+            middlewares: [
+                AuthenticationMiddleware(authenticator: authenticator, requiredRoles: APIHandlers.requiredRoles),
+                RequestBodyMiddleware(limit: configuration.maxBodyBytes),
+            ])
+
+        return Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(configuration.bindHost, port: configuration.bindPort), serverName: "Fletcher"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    private static func addOperationalRoutes(to router: Router<BasicRequestContext>, store: any PlanStore) {
+        // Up means the process answers; it asks nothing of the database.
+        router.get("/healthz") { _, _ in text("ok\n") }
+        router.get("/readyz") { _, _ in
+            switch await store.readiness() {
+            case .ready: return text("ready\n")
+            case .notReady(let reason): throw APIError.unavailable("Not ready: \(reason)")
+            }
+        }
+    }
+
+    private static func addDocumentationRoutes(
+        to router: Router<BasicRequestContext>, document: OpenAPIDocument, swaggerUIURL: String
+    ) {
+        router.get("/spec") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: document.json)))
+        }
+        router.get("/spec.yaml") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: document.yaml)))
+        }
+        router.get("/swagger") { _, _ in
+            Response(
+                status: .ok,
+                headers: [
+                    .contentType: "text/html; charset=utf-8",
+                    .contentSecurityPolicy: SwaggerPage.contentSecurityPolicy(assetsURL: swaggerUIURL),
+                ],
+                body: .init(byteBuffer: ByteBuffer(string: SwaggerPage.html(assetsURL: swaggerUIURL))))
+        }
+        router.get("/swagger/init.js") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/javascript; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: SwaggerPage.initScript)))
+        }
+    }
+
+    private static func text(_ body: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Yams
+
+/// The API's OpenAPI document: the same `openapi.yaml` the generator compiled the handlers from,
+/// served as `/spec` (JSON) and `/spec.yaml`, and read for the routing facts the middlewares need.
+struct OpenAPIDocument: Sendable {
+    let yaml: String
+    let json: Data
+    let routes: RouteTable
+
+    /// Loads the bundled document, pointing its `servers` entry at `baseURL`.
+    static func load(baseURL: String) throws -> OpenAPIDocument {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml") else {
+            throw ConfigurationError("openapi.yaml is missing from the server's resources")
+        }
+        let source = try String(contentsOf: url, encoding: .utf8)
+        guard var document = try Yams.load(yaml: source) as? [String: Any] else {
+            throw ConfigurationError("openapi.yaml is not a YAML mapping")
+        }
+        document["servers"] = [["url": baseURL]]
+        let yaml = try Yams.dump(object: document, sortKeys: true)
+        let json = try JSONSerialization.data(
+            withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
+        return OpenAPIDocument(yaml: yaml, json: json, routes: RouteTable(document: document))
+    }
+}
+
+/// The paths and methods of the document, to tell 405 from 404 and to name bad query parameters.
+struct RouteTable: Sendable {
+    struct Route: Sendable {
+        let template: [String]
+        let methods: Set<String>
+        let integerQueryParameters: [String]
+    }
+
+    let routes: [Route]
+
+    init(document: [String: Any]) {
+        let paths = document["paths"] as? [String: [String: Any]] ?? [:]
+        routes = paths.map { path, operations in
+            let methods = operations.keys.filter { ["get", "put", "post", "delete", "patch"].contains($0) }
+            let integers = operations.values.compactMap { $0 as? [String: Any] }
+                .flatMap { $0["parameters"] as? [[String: Any]] ?? [] }
+                .filter {
+                    ($0["in"] as? String) == "query"
+                        && (($0["schema"] as? [String: Any])?["type"] as? String) == "integer"
+                }
+                .compactMap { $0["name"] as? String }
+            return Route(
+                template: path.split(separator: "/").map(String.init), methods: Set(methods.map { $0.uppercased() }),
+                integerQueryParameters: Array(Set(integers)).sorted())
+        }
+    }
+
+    /// Every template path, as written in the document.
+    var paths: [String] { routes.map { "/" + $0.template.joined(separator: "/") } }
+
+    func route(for path: String) -> Route? {
+        let segments = path.split(separator: "/").map(String.init)
+        // Literal segments win over parameters, as in the router (`/api/plan/search` vs `/api/plan/{id}`).
+        return routes.filter { matches($0.template, segments) }
+            .max { literalCount($0.template) < literalCount($1.template) }
+    }
+
+    /// The methods the document defines for `path` (every template it matches), sorted.
+    func methods(for path: String) -> [String] {
+        let segments = path.split(separator: "/").map(String.init)
+        return Set(routes.filter { matches($0.template, segments) }.flatMap(\.methods)).sorted()
+    }
+
+    private func matches(_ template: [String], _ segments: [String]) -> Bool {
+        template.count == segments.count
+            && zip(template, segments).allSatisfy { pattern, segment in pattern.hasPrefix("{") || pattern == segment }
+    }
+
+    private func literalCount(_ template: [String]) -> Int { template.filter { !$0.hasPrefix("{") }.count }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import FletcherCore
+import FletcherMigrations
+import FletcherServer
+import Hummingbird
+import Logging
+import UnixSignals
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the Fletcher server.",
+        discussion: """
+            Configuration comes from environment variables, over those of ./.env (or --env-file); see the \
+            README. With no configuration at all, Fletcher serves http://127.0.0.1:3000 on the SQLite file \
+            fletcher.sqlite, with one service 'local' whose key is printed once at start. SIGTERM or SIGINT \
+            stop it gracefully: requests in flight finish first.
+            """
+    )
+
+    @Option(help: "Read configuration variables from this file instead of ./.env.")
+    var envFile: String?
+
+    func run() async throws {
+        let configuration = try ServerConfiguration.from(Environment.load(envFile: envFile))
+        bootstrapLogging(configuration)
+        let logger = {
+            var logger = Logger(label: "fletcher")
+            logger.logLevel = configuration.logLevel
+            return logger
+        }()
+
+        let opened = try await OpenedStore.open(configuration.database)
+        for migration in try await opened.migrate() {
+            logger.notice("applied migration \(migration.version) (\(migration.name))")
+        }
+        if configuration.secretKeyGenerated {
+            logger.warning("SECRET_KEY is not set: tokens are signed with a random key and die with this process")
+        }
+        if let key = configuration.generatedLocalKey {
+            logger.warning("REMOTE_APIS is not set: one service 'local' with every role was created for this run")
+            // Printed once, on standard output, so it can be copied; it is not logged again.
+            print("Service 'local' key (shown once): \(key)")
+        }
+        let orchestrator = Orchestrator(store: opened.store)
+        let baseURL = configuration.baseURL
+        let app = try await FletcherApplication.make(
+            configuration: configuration, orchestrator: orchestrator, logger: logger,
+            onServerRunning: { port in logger.notice("Fletcher is serving \(baseURL) (port \(port))") })
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    private func bootstrapLogging(_ configuration: ServerConfiguration) {
+        let level = configuration.logLevel
+        switch configuration.logFormat {
+        case .json:
+            LoggingSystem.bootstrap { label in
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        case .text:
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardOutput(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        }
+    }
+}
