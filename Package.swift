@@ -114,7 +114,7 @@ let package = Package(
         // Helpers shared by the test targets (temporary directories, clocks, plan builders).
         .target(
             name: "FletcherTestSupport",
-            dependencies: ["FletcherCore"],
+            dependencies: ["FletcherCore", "FletcherHTTP", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Tests/FletcherTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -137,7 +137,12 @@ let package = Package(
         ),
         .testTarget(
             name: "FletcherServerTests",
-            dependencies: ["FletcherServer", "FletcherHTTP", "FletcherCore", "FletcherTestSupport"],
+            dependencies: [
+                "FletcherServer", "FletcherHTTP", "FletcherCore", "FletcherSQLite", "FletcherTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,174 @@
+import FletcherHTTP
+import FletcherTestSupport
+import Foundation
+import Hummingbird
+import Testing
+
+/// The libcurl client against a real HTTP server on loopback.
+@Suite("HTTP client over libcurl")
+struct HTTPClientTests {
+    /// Yields once for each request that reaches `/hold`, so a test knows its request is in flight.
+    private let arrivals: AsyncStream<Void>
+    private let arrived: AsyncStream<Void>.Continuation
+
+    init() {
+        (arrivals, arrived) = AsyncStream.makeStream(of: Void.self)
+    }
+
+    private func withServer<T: Sendable>(_ body: (String) async throws -> T) async throws -> T {
+        let router = Router()
+        let arrived = arrived
+        router.get("/hold") { _, _ in
+            arrived.yield()
+            try await Task.sleep(for: .seconds(10))
+            return Response(status: .ok)
+        }
+        router.get("/hello") { request, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain", .init("X-Echo")!: request.headers[.init("X-Test")!] ?? ""],
+                body: .init(byteBuffer: ByteBuffer(string: "hello")))
+        }
+        router.on("/echo", method: .post) { request, _ in try await echo(request) }
+        router.on("/echo", method: .put) { request, _ in try await echo(request) }
+        router.on("/echo", method: .delete) { request, _ in try await echo(request) }
+        router.get("/status/:code") { _, context in
+            Response(status: .init(code: Int(context.parameters.get("code")!)!))
+        }
+        router.get("/slow/:ms") { _, context in
+            try await Task.sleep(for: .milliseconds(Int(context.parameters.get("ms")!)!))
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "late")))
+        }
+        let (application, ports) = loopbackApplication(router)
+        return try await withRunningServer(application, ports: ports) { port in
+            try await body("http://127.0.0.1:\(port)")
+        }
+    }
+
+    @Test func getReturnsStatusHeadersAndBody() async throws {
+        let client = HTTPClient()
+        try await withServer { base in
+            let response = try await client.execute(
+                HTTPClientRequest(url: "\(base)/hello", headers: [("X-Test", "ping")]))
+            #expect(response.status == 200)
+            #expect(response.text == "hello")
+            #expect(response.header("x-echo") == "ping")
+            #expect(response.header("Content-Type") == "text/plain")
+        }
+    }
+
+    @Test(arguments: ["POST", "PUT", "DELETE"])
+    func bodiesAreSentWithEveryMethod(method: String) async throws {
+        let client = HTTPClient()
+        try await withServer { base in
+            let payload = Array("{\"a\":[1,2,3],\"bytes\":\"\u{0}\u{1}é\"}".utf8)
+            let response = try await client.execute(
+                HTTPClientRequest(
+                    method: method, url: "\(base)/echo", headers: [("Content-Type", "application/json")], body: payload)
+            )
+            #expect(response.status == 200)
+            #expect(response.body == payload)
+            #expect(response.header("X-Method") == method)
+            #expect(response.header("X-Content-Type") == "application/json")
+        }
+    }
+
+    @Test func errorStatusesAreResponsesNotErrors() async throws {
+        let client = HTTPClient()
+        try await withServer { base in
+            for code in [404, 429, 500, 503] {
+                let response = try await client.execute(HTTPClientRequest(url: "\(base)/status/\(code)"))
+                #expect(response.status == code)
+            }
+        }
+    }
+
+    @Test func theTotalTimeoutIsEnforced() async throws {
+        let client = HTTPClient()
+        try await withServer { base in
+            let started = ContinuousClock.now
+            await #expect {
+                _ = try await client.execute(HTTPClientRequest(url: "\(base)/slow/3000", timeout: .milliseconds(200)))
+            } throws: { error in
+                if case .timedOut = error as? HTTPClientError { return true }
+                return false
+            }
+            #expect(ContinuousClock.now - started < .seconds(2))
+        }
+    }
+
+    @Test func aRefusedConnectionIsAConnectionFailure() async throws {
+        let port = try closedPort()
+        await #expect {
+            _ = try await HTTPClient().execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/"))
+        } throws: { error in
+            if case .connectionFailed = error as? HTTPClientError { return true }
+            return false
+        }
+    }
+
+    @Test func cancellingTheTaskCancelsTheRequest() async throws {
+        let client = HTTPClient()
+        try await withServer { base in
+            let started = ContinuousClock.now
+            let task = Task { try await client.execute(HTTPClientRequest(url: "\(base)/hold")) }
+            var iterator = arrivals.makeAsyncIterator()
+            await iterator.next()  // the request is on the server now
+            task.cancel()
+            await #expect(throws: CancellationError.self) { try await task.value }
+            #expect(ContinuousClock.now - started < .seconds(2))
+        }
+    }
+
+    /// Fifty slow requests in flight must not starve other async work: the client waits on its
+    /// own thread, not on Swift's cooperative pool.
+    @Test func fiftyConcurrentRequestsLeaveOtherTasksRunning() async throws {
+        let client = HTTPClient()
+        try await withServer { base in
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<50 {
+                    group.addTask {
+                        try await client.execute(HTTPClientRequest(url: "\(base)/slow/400")).status
+                    }
+                }
+                // Meanwhile: 20 short sleeps should take ~100 ms, not wait for the requests.
+                let started = ContinuousClock.now
+                for _ in 0..<20 { try await Task.sleep(for: .milliseconds(5)) }
+                let ticking = ContinuousClock.now - started
+                #expect(ticking < .milliseconds(380), "other async work was starved: \(ticking)")
+                var statuses: [Int] = []
+                for try await status in group { statuses.append(status) }
+                #expect(statuses == Array(repeating: 200, count: 50))
+            }
+        }
+    }
+}
+
+private func echo(_ request: Request) async throws -> Response {
+    var request = request
+    let body = try await request.collectBody(upTo: 1 << 20)
+    return Response(
+        status: .ok,
+        headers: [
+            .init("X-Method")!: request.method.rawValue, .init("X-Content-Type")!: request.headers[.contentType] ?? "",
+        ],
+        body: .init(byteBuffer: body))
+}
+
+/// A loopback port nothing listens on: bound, then closed.
+private func closedPort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+    }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

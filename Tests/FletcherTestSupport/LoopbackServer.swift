@@ -1,0 +1,31 @@
+import Hummingbird
+import Logging
+
+/// Runs `application` on loopback for the duration of `body`, which receives the bound port.
+///
+/// The application must bind port 0 and report its port through `onServerRunning`, which is
+/// what `ports` is fed by; the server is shut down when `body` returns or throws.
+public func withRunningServer<App: ApplicationProtocol, T: Sendable>(
+    _ application: App, ports: AsyncStream<Int>, _ body: (Int) async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await application.runService(gracefulShutdownSignals: []) }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        defer { group.cancelAll() }
+        return try await body(port)
+    }
+}
+
+/// A Hummingbird application from `router`, listening on an ephemeral loopback port.
+public func loopbackApplication(
+    _ router: Router<BasicRequestContext>
+) -> (some ApplicationProtocol, AsyncStream<Int>) {
+    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+    var logger = Logger(label: "test-server")
+    logger.logLevel = .warning
+    let application = Application(
+        router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+    return (application, ports)
+}
