@@ -147,7 +147,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FletcherCLITests",
-            dependencies: ["fletcher", "FletcherTestSupport"],
+            dependencies: ["fletcher", "FletcherTestSupport", "FletcherHTTP"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -30,6 +30,7 @@ public enum FletcherApplication {
             configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
             middlewares: [
                 AuthenticationMiddleware(authenticator: authenticator, requiredRoles: APIHandlers.requiredRoles),
+                QueryParameterMiddleware(routes: document.routes),
                 RequestBodyMiddleware(limit: configuration.maxBodyBytes),
             ])
 

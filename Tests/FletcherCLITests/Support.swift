@@ -9,10 +9,14 @@ struct CommandResult {
     var stderrLines: [Substring] { stderr.split(separator: "\n") }
 }
 
-/// Runs the `fletcher` binary SwiftPM built next to this test bundle.
+/// The `fletcher` binary SwiftPM built next to this test bundle.
+func fletcherBinary() -> URL {
+    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("fletcher")
+}
+
+/// Runs the `fletcher` binary to completion.
 func fletcher(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
-    let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    let binary = directory.appendingPathComponent("fletcher")
+    let binary = fletcherBinary()
     guard FileManager.default.isExecutableFile(atPath: binary.path) else {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: binary.path])
     }
@@ -20,7 +24,9 @@ func fletcher(_ arguments: [String], environment: [String: String] = [:]) throws
     process.executableURL = binary
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
-    env.removeValue(forKey: "DATABASE_URL")
+    for key in ["DATABASE_URL", "REMOTE_APIS", "SECRET_KEY", "BASE_URL", "BIND", "LOG_FORMAT"] {
+        env.removeValue(forKey: key)
+    }
     env.merge(environment) { _, new in new }
     process.environment = env
     let stdout = Pipe()

@@ -17,10 +17,8 @@ public struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(
-        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-        file: String, function: String, line: UInt
-    ) {
+    public func log(event: LogEvent) {
+        let (level, message, explicit) = (event.level, event.message, event.metadata)
         let now = Timestamp(microsecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
         var fields: [String: String] = [
             "ts": now.rfc3339, "level": level.rawValue, "logger": label, "message": message.description,

@@ -30,7 +30,13 @@ struct RouteTable: Sendable {
     struct Route: Sendable {
         let template: [String]
         let methods: Set<String>
-        let integerQueryParameters: [String]
+        let query: [QueryParameter]
+    }
+
+    struct QueryParameter: Sendable {
+        let name: String
+        let required: Bool
+        let isInteger: Bool
     }
 
     let routes: [Route]
@@ -39,16 +45,18 @@ struct RouteTable: Sendable {
         let paths = document["paths"] as? [String: [String: Any]] ?? [:]
         routes = paths.map { path, operations in
             let methods = operations.keys.filter { ["get", "put", "post", "delete", "patch"].contains($0) }
-            let integers = operations.values.compactMap { $0 as? [String: Any] }
+            let parameters = operations.values.compactMap { $0 as? [String: Any] }
                 .flatMap { $0["parameters"] as? [[String: Any]] ?? [] }
-                .filter {
-                    ($0["in"] as? String) == "query"
-                        && (($0["schema"] as? [String: Any])?["type"] as? String) == "integer"
-                }
-                .compactMap { $0["name"] as? String }
+                .filter { ($0["in"] as? String) == "query" }
+            let query = parameters.compactMap { parameter -> QueryParameter? in
+                guard let name = parameter["name"] as? String else { return nil }
+                let type = (parameter["schema"] as? [String: Any])?["type"] as? String
+                return QueryParameter(
+                    name: name, required: parameter["required"] as? Bool ?? false, isInteger: type == "integer")
+            }
             return Route(
                 template: path.split(separator: "/").map(String.init), methods: Set(methods.map { $0.uppercased() }),
-                integerQueryParameters: Array(Set(integers)).sorted())
+                query: query)
         }
     }
 

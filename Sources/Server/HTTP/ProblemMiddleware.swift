@@ -72,17 +72,6 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return "The request body must be sent as 'Content-Type: application/json'"
         }
         if text.hasPrefix("Missing required request body") { return "A JSON request body is required" }
-        if let range = text.range(of: "Missing required query parameter named: ") {
-            return "Missing required query parameter '\(text[range.upperBound...])'"
-        }
-        if text.hasPrefix("Failed to decode a value of type"), let route = routes.route(for: request.uri.path) {
-            let query = request.uri.queryParameters
-            for name in route.integerQueryParameters {
-                if let value = query[Substring(name)], Int(value) == nil {
-                    return "Invalid value for '\(name)': '\(value)' is not a whole number"
-                }
-            }
-        }
         return text
     }
 }

@@ -1,0 +1,33 @@
+import Foundation
+import HTTPTypes
+import OpenAPIRuntime
+
+/// Checks query parameters against the OpenAPI document before the generated code decodes them,
+/// so a missing or malformed one is a 400 that names it (the generated decoder's errors do not).
+struct QueryParameterMiddleware: ServerMiddleware {
+    let routes: RouteTable
+
+    func intercept(
+        _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        let target = request.path ?? "/"
+        let path = String(target.prefix { $0 != "?" })
+        if let route = routes.route(for: path), !route.query.isEmpty {
+            let items = URLComponents(string: target)?.queryItems ?? []
+            for parameter in route.query {
+                let value = items.first { $0.name == parameter.name }.map { $0.value ?? "" }
+                guard let value else {
+                    if parameter.required {
+                        throw APIError.badRequest("Missing required query parameter '\(parameter.name)'")
+                    }
+                    continue
+                }
+                if parameter.isInteger, Int(value) == nil {
+                    throw APIError.badRequest("Invalid value for '\(parameter.name)': '\(value)' is not a whole number")
+                }
+            }
+        }
+        return try await next(request, body, metadata)
+    }
+}

@@ -1,0 +1,182 @@
+import FletcherCore
+import FletcherTestSupport
+import Foundation
+import Testing
+
+/// The conventions of api.md §1 that hold for every endpoint.
+@Suite("HTTP conventions")
+struct HTTPContractTests {
+    @Test func bodiesMustBeJSONWithinTheLimitAndShallow() async throws {
+        try await withFletcher(environment: ["MAX_BODY_BYTES": "2048"]) { api in
+            let token = try await api.token("admin")
+            let plan = planJSON(UUID().lowercasedString, [], [])
+            let noType = try await api.call("POST", "/api/plan", body: plan, token: token, contentType: nil)
+            #expect(noType.status == 415 && noType.header("Content-Type") == "application/problem+json")
+            let wrongType = try await api.call("POST", "/api/plan", body: plan, token: token, contentType: "text/plain")
+            #expect(wrongType.status == 415)
+            let charset = try await api.call(
+                "POST", "/api/plan", body: plan, token: token, contentType: "application/json; charset=utf-8")
+            #expect(charset.status == 200)
+
+            let big = planJSON(
+                UUID().lowercasedString, [], [], extra: "\"" + String(repeating: "x", count: 4000) + "\"")
+            let tooLarge = try await api.call("POST", "/api/plan", body: big, token: token)
+            #expect(
+                tooLarge.status == 413 && tooLarge.detail == "The request body is larger than the limit of 2048 bytes")
+
+            let deep = String(repeating: "[", count: 65) + String(repeating: "]", count: 65)
+            let nested = try await api.call(
+                "POST", "/api/plan", body: planJSON(UUID().lowercasedString, [], [], extra: deep), token: token)
+            #expect(nested.status == 400 && nested.detail == "JSON is nested deeper than 64 levels")
+
+            let broken = try await api.call("POST", "/api/plan", body: "{\"dataset\": ", token: token)
+            #expect(broken.status == 400 && broken.detail?.hasPrefix("Malformed JSON") == true)
+            let wrongShape = try await api.call(
+                "PUT", "/api/data_product/\(UUID().lowercasedString)/clear", body: "{}", token: token)
+            #expect(wrongShape.status == 400)
+            let badID = try await api.call(
+                "PUT", "/api/data_product/\(UUID().lowercasedString)/clear", body: #"["nope"]"#, token: token)
+            #expect(badID.status == 400 && badID.detail?.contains("[0]") == true)
+            let noBody = try await api.call("PUT", "/api/data_product/\(UUID().lowercasedString)/clear", token: token)
+            #expect(noBody.status == 400)
+        }
+    }
+
+    @Test func malformedUUIDsInPathsNameTheParameter() async throws {
+        try await withFletcher { api in
+            let token = try await api.token("admin")
+            let plan = try await api.call("GET", "/api/plan/not-a-uuid")
+            #expect(plan.status == 400 && plan.detail == "Invalid value for 'dataset_id': 'not-a-uuid' is not a UUID")
+            let product = try await api.call("GET", "/api/data_product/\(UUID().lowercasedString)/42")
+            #expect(
+                product.status == 400 && product.detail == "Invalid value for 'data_product_id': '42' is not a UUID")
+            let pause = try await api.call("PUT", "/api/plan/xyz/pause", token: token)
+            #expect(pause.status == 400 && pause.detail == "Invalid value for 'dataset_id': 'xyz' is not a UUID")
+        }
+    }
+
+    @Test func unknownRoutesAre404AndWrongMethods405() async throws {
+        try await withFletcher { api in
+            let unknown = try await api.call("GET", "/api/nothing/here")
+            #expect(unknown.status == 404 && unknown.header("Content-Type") == "application/problem+json")
+            let wrongMethod = try await api.call("DELETE", "/api/plan/search")
+            #expect(wrongMethod.status == 405)
+            #expect(wrongMethod.header("Allow") == "GET")
+            let post = try await api.call("PATCH", "/api/plan")
+            #expect(post.status == 405 && post.header("Allow") == "POST")
+        }
+    }
+
+    @Test func unknownFieldsAreIgnoredAndOutputIsCanonical() async throws {
+        try await withFletcher { api in
+            let token = try await api.token("admin")
+            let dataset = UUID().uuidString  // uppercase in, lowercase out
+            let product = UUID().uuidString
+            let body =
+                #"{"dataset": {"id": "\#(dataset)", "paused": true, "colour": "red"}, "data_products": [{"id": "\#(product)", "compute": "cams", "name": "A", "version": "1", "eager": false, "owner": "x"}], "dependencies": [], "note": 1}"#
+            let reply = try await api.call("POST", "/api/plan", body: body, token: token)
+            #expect(reply.status == 200)
+            #expect(reply.text.contains(dataset.lowercased()) && !reply.text.contains(dataset))
+            let datasetJSON = try #require(reply.object["dataset"] as? [String: Any])
+            #expect(datasetJSON["paused"] as? Bool == false)  // a post never pauses
+            #expect(datasetJSON["extra"] is NSNull)  // optional fields are emitted as null
+            let stamp = try #require(datasetJSON["modified_date"] as? String)
+            #expect(stamp.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z/) != nil, "\(stamp)")
+            let productJSON = try #require((reply.object["data_products"] as? [[String: Any]])?.first)
+            #expect(
+                Set(productJSON.keys) == [
+                    "id", "compute", "name", "version", "eager", "passthrough", "state", "run_id", "link", "passback",
+                    "extra",
+                    "modified_by", "modified_date",
+                ])
+            #expect(productJSON["run_id"] is NSNull && productJSON["modified_by"] as? String == "admin")
+        }
+    }
+
+    @Test func internalErrorsAreLoggedNotLeaked() async throws {
+        try await withFletcher(store: FailingStore()) { api in
+            let reply = try await api.call("GET", "/api/plan/\(UUID().lowercasedString)")
+            #expect(reply.status == 500)
+            #expect(!reply.text.contains("SELECT") && !reply.text.contains("secret"))
+            let requestID = try #require(reply.object["request_id"] as? String)
+            #expect(reply.detail == "Internal error: quote request id \(requestID) when reporting it")
+        }
+    }
+
+    @Test func healthReadinessAndDocumentation() async throws {
+        try await withFletcher { api in
+            #expect(try await api.call("GET", "/healthz").status == 200)
+            #expect(try await api.call("GET", "/readyz").status == 200)
+            let spec = try await api.call("GET", "/spec")
+            #expect(spec.status == 200 && spec.header("Content-Type") == "application/json")
+            #expect((spec.object["paths"] as? [String: Any])?.keys.contains("/api/plan/{dataset_id}/pause") == true)
+            let yaml = try await api.call("GET", "/spec.yaml")
+            #expect(yaml.status == 200 && yaml.text.contains("openapi: 3.1.0"))
+            let swagger = try await api.call("GET", "/swagger")
+            #expect(swagger.status == 200 && swagger.text.contains("integrity=\"sha384-"))
+            #expect(swagger.text.contains("href=\"/spec\""))
+            #expect(
+                swagger.header("Content-Security-Policy")?.contains("script-src 'self' https://cdn.jsdelivr.net")
+                    == true)
+        }
+        try await withFletcher(store: FailingStore()) { api in
+            let ready = try await api.call("GET", "/readyz")
+            #expect(ready.status == 503 && ready.detail?.hasPrefix("Not ready") == true)
+            #expect(try await api.call("GET", "/healthz").status == 200)
+        }
+    }
+
+    /// Every operation of the served document answers (no 404/405), and the document is valid
+    /// OpenAPI (checked by openapi-spec-validator, installed by CI from PyPI).
+    @Test func theServedDocumentIsValidAndCoversTheServer() async throws {
+        try await withFletcher { api in
+            let spec = try await api.call("GET", "/spec")
+            let paths = try #require(spec.object["paths"] as? [String: [String: Any]])
+            for (path, operations) in paths {
+                let concrete = path.replacingOccurrences(
+                    of: #"\{[a-z_]+\}"#, with: UUID().lowercasedString, options: .regularExpression)
+                for method in operations.keys {
+                    let reply = try await api.call(method.uppercased(), concrete)
+                    #expect(
+                        ![404, 405].contains(reply.status) || reply.detail?.contains("not found") == true,
+                        "\(method) \(path) → \(reply.status) \(reply.text)")
+                }
+            }
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("fletcher-spec-\(UUID()).json")
+            try Data(spec.body).write(to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let result = try run(["python3", "-m", "openapi_spec_validator", file.path])
+            #expect(result.status == 0, "openapi-spec-validator: \(result.output)")
+        }
+    }
+
+    private func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+}
+
+/// A store whose database is gone: every call fails with internals that must not reach clients.
+struct FailingStore: PlanStore {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String { "SELECT * FROM dataset failed: password=secret host=db.internal" }
+    }
+
+    func withLockedDataset<T: Sendable>(
+        _ datasetID: UUID, _ body: @escaping @Sendable (any PlanTransaction) throws -> T
+    )
+        async throws -> T
+    { throw Failure() }
+    func plan(_ datasetID: UUID) async throws -> Plan? { throw Failure() }
+    func dataProduct(_ datasetID: UUID, _ dataProductID: UUID) async throws -> DataProduct? { throw Failure() }
+    func search(_ term: String, page: Int) async throws -> SearchPage { throw Failure() }
+    func readiness() async -> StoreReadiness { .notReady("the database does not answer") }
+}

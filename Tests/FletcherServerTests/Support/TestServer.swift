@@ -1,0 +1,108 @@
+import FletcherCore
+import FletcherHTTP
+import FletcherSQLite
+import FletcherServer
+import FletcherTestSupport
+import Foundation
+import Logging
+
+/// Service accounts the server tests log in as; each key is its name reversed.
+enum TestServices {
+    static let accounts: [ServiceAccount] = [
+        .hashing(service: "admin", key: "nimda", roles: Set(Role.allCases), cost: 4),
+        .hashing(service: "reader", key: "redaer", roles: [], cost: 4),
+        .hashing(service: "publisher", key: "rehsilbup", roles: [.publish], cost: 4),
+        .hashing(service: "pauser", key: "resuap", roles: [.pause], cost: 4),
+        .hashing(service: "updater", key: "retadpu", roles: [.update], cost: 4),
+        .hashing(service: "disabler", key: "relbasid", roles: [.disable], cost: 4),
+    ]
+
+    static func key(_ service: String) -> String { String(service.reversed()) }
+}
+
+/// Runs a Fletcher server on loopback over a fresh in-memory SQLite store.
+/// `services: nil` keeps what the environment configures (without `REMOTE_APIS`: the generated
+/// `local` service, whose key the body finds in `API.localKey`).
+func withFletcher<T: Sendable>(
+    services: [ServiceAccount]? = TestServices.accounts, secret: String = String(repeating: "s", count: 32),
+    environment overrides: [String: String] = [:], store: (any PlanStore)? = nil, _ body: (API) async throws -> T
+) async throws -> T {
+    var environment = ["DATABASE_URL": "sqlite::memory:", "BIND": "127.0.0.1:0", "SECRET_KEY": secret]
+    environment.merge(overrides) { _, new in new }
+    var configuration = try ServerConfiguration.from(Environment(environment))
+    if let services { configuration.services = services }
+    let planStore: any PlanStore
+    if let store {
+        planStore = store
+    } else {
+        let sqlite = try await SQLitePlanStore.open(path: ":memory:")
+        try await sqlite.migrate()
+        planStore = sqlite
+    }
+    var logger = Logger(label: "fletcher-test")
+    logger.logLevel = .critical
+    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+    let application = try await FletcherApplication.make(
+        configuration: configuration, orchestrator: Orchestrator(store: planStore), logger: logger,
+        onServerRunning: { continuation.yield($0) })
+    return try await withRunningServer(application, ports: ports) { port in
+        try await body(API(base: "http://127.0.0.1:\(port)", localKey: configuration.generatedLocalKey))
+    }
+}
+
+/// A small client for the API under test, over the project's own libcurl client.
+struct API: Sendable {
+    let base: String
+    let localKey: String?
+    let client = HTTPClient()
+
+    struct Reply: Sendable {
+        let status: Int
+        let headers: [(name: String, value: String)]
+        let body: [UInt8]
+
+        func header(_ name: String) -> String? { headers.first { $0.name.lowercased() == name.lowercased() }?.value }
+        var text: String { String(decoding: body, as: UTF8.self) }
+        var json: Any? { try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) }
+        var object: [String: Any] { json as? [String: Any] ?? [:] }
+        /// The problem's `detail`, for error replies.
+        var detail: String? { object["detail"] as? String }
+
+        func decode<T: Decodable>(_ type: T.Type) throws -> T {
+            try JSONDecoder().decode(type, from: Data(body))
+        }
+    }
+
+    func call(
+        _ method: String, _ path: String, body: String? = nil, token: String? = nil,
+        contentType: String? = "application/json", headers extra: [(name: String, value: String)] = []
+    ) async throws -> Reply {
+        var headers = extra
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        if body != nil, let contentType { headers.append(("Content-Type", contentType)) }
+        let response = try await client.execute(
+            HTTPClientRequest(method: method, url: base + path, headers: headers, body: body.map { Array($0.utf8) }))
+        return Reply(status: response.status, headers: response.headers, body: response.body)
+    }
+
+    func call<Body: Encodable>(_ method: String, _ path: String, json: Body, token: String?) async throws -> Reply {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try await call(
+            method, path, body: String(decoding: try encoder.encode(json), as: UTF8.self), token: token)
+    }
+
+    func token(_ service: String, key: String? = nil) async throws -> String {
+        let key = key ?? TestServices.key(service)
+        let reply = try await call("POST", "/api/authenticate", body: #"{"service": "\#(service)", "key": "\#(key)"}"#)
+        guard reply.status == 200, let token = reply.object["access_token"] as? String else {
+            throw APIFailure("login as \(service) failed: \(reply.status) \(reply.text)")
+        }
+        return token
+    }
+}
+
+struct APIFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
