@@ -23,7 +23,7 @@ public func loopbackApplication(
 ) -> (some ApplicationProtocol, AsyncStream<Int>) {
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     var logger = Logger(label: "test-server")
-    logger.logLevel = .warning
+    logger.logLevel = .critical
     let application = Application(
         router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
         onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
