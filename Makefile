@@ -5,6 +5,7 @@ SWIFT_FORMAT_PATHS = Sources Tests migrations bench Package.swift
 .PHONY: help build test fmt lint run migrate hash bench ci
 
 help:
+	@echo "run      run the server (swift run fletcher serve), configured by the environment and .env"
 	@echo "build    debug build of everything"
 	@echo "test     the whole test suite (swift test)"
 	@echo "fmt      format the sources in place; lint checks without changing"
@@ -24,6 +25,9 @@ fmt:
 
 lint:
 	swift format lint --strict -r $(SWIFT_FORMAT_PATHS)
+
+run:
+	swift run fletcher serve
 
 migrate:
 	swift run fletcher migrate --database-url "$(DATABASE_URL)"

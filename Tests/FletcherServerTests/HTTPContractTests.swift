@@ -64,6 +64,10 @@ struct HTTPContractTests {
             #expect(wrongMethod.header("Allow") == "GET")
             let post = try await api.call("PATCH", "/api/plan")
             #expect(post.status == 405 && post.header("Allow") == "POST")
+            let page = try await api.call("GET", "/no/such/<page>", headers: [("Accept", "text/html,*/*")])
+            #expect(page.status == 404 && page.header("Content-Type") == "text/html; charset=utf-8")
+            #expect(page.text.contains("&lt;page&gt;") && !page.text.contains("<page>"))
+            #expect(page.text.contains("href=\"/\""))
         }
     }
 

@@ -61,6 +61,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 status: .methodNotAllowed, detail: "\(request.method.rawValue) is not allowed on \(path); use \(allow)"
             ).response(headers: [.allow: allow])
         }
+        if !path.hasPrefix("/api/"), request.headers[.accept]?.contains("text/html") == true {
+            return NotFoundPage.response(path: path)
+        }
         return Problem(status: .notFound, detail: "No such resource: \(request.method.rawValue) \(path)").response()
     }
 

@@ -1,0 +1,29 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The page a browser gets for an unknown address outside `/api` (`api.md` §1).
+enum NotFoundPage {
+    static func response(path: String) -> Response {
+        let escaped = path.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        let html = """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>Not found · Fletcher</title></head>
+            <body>
+            <header><nav aria-label="Breadcrumb"><a href="/">Search</a></nav></header>
+            <main>
+            <h1>Not found</h1>
+            <p>There is nothing at <code>\(escaped)</code>.</p>
+            <p><a href="/">Back to the plan search</a></p>
+            </main>
+            </body>
+            </html>
+            """
+        return Response(
+            status: .notFound, headers: [.contentType: "text/html; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}
