@@ -35,7 +35,8 @@ let package = Package(
             path: "migrations",
             exclude: ["README.md"],
             resources: [
-                .embedInCode("sqlite/0001_initial.sqlite.sql")
+                .embedInCode("sqlite/0001_initial.sqlite.sql"),
+                .embedInCode("postgres/0001_initial.postgres.sql"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -73,6 +74,7 @@ let package = Package(
             dependencies: [
                 "FletcherCore",
                 "FletcherSQLite",
+                "FletcherPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
@@ -104,6 +106,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .systemLibrary(
+            name: "CLibPQ",
+            path: "Sources/Storage/CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(
+            name: "FletcherPostgres",
+            dependencies: ["FletcherCore", "FletcherMigrations", "CLibPQ"],
+            path: "Sources/Storage/Postgres",
+            swiftSettings: swiftSettings
+        ),
+
         .executableTarget(
             name: "fletcher-bench",
             dependencies: ["FletcherCore", "FletcherSQLite"],
@@ -124,8 +139,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "FletcherSQLiteTests",
-            dependencies: ["FletcherCore", "FletcherSQLite", "FletcherTestSupport"],
+            name: "FletcherStoreTests",
+            dependencies: ["FletcherCore", "FletcherSQLite", "FletcherPostgres", "FletcherMigrations", "FletcherTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

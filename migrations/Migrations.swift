@@ -29,6 +29,10 @@ public enum Migrations {
     public static let sqlite: [Migration] = [
         Migration(version: 1, name: "initial", bytes: PackageResources._001_initial_sqlite_sql)
     ]
+
+    public static let postgres: [Migration] = [
+        Migration(version: 1, name: "initial", bytes: PackageResources._001_initial_postgres_sql)
+    ]
 }
 
 /// Why a database cannot be brought to this build's schema. Each is a start-up error with one

@@ -29,7 +29,7 @@ struct Serve: AsyncParsableCommand {
             return logger
         }()
 
-        let opened = try await OpenedStore.open(configuration.database)
+        let opened = try await OpenedStore.open(configuration.database, maxConnections: configuration.maxConnections)
         for migration in try await opened.migrate() {
             logger.notice("applied migration \(migration.version) (\(migration.name))")
         }

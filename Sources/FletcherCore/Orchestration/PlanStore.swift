@@ -26,6 +26,16 @@ public protocol PlanStore: Sendable {
     func readiness() async -> StoreReadiness
 }
 
+/// The database cannot be reached (down, restarting, network gone). The command was not applied;
+/// the client may retry (HTTP 503). Stores raise it instead of their driver's connection errors.
+public struct StoreUnavailable: Error, CustomStringConvertible, Sendable {
+    public let reason: String
+
+    public init(reason: String) { self.reason = reason }
+
+    public var description: String { "the database is unavailable: \(reason)" }
+}
+
 public enum StoreReadiness: Hashable, Sendable {
     case ready
     case notReady(String)

@@ -1,5 +1,6 @@
 import FletcherCore
 import FletcherMigrations
+import FletcherPostgres
 import FletcherSQLite
 import Foundation
 
@@ -9,14 +10,30 @@ public struct OpenedStore: Sendable {
     /// Applies this build's migrations; returns the ones applied now.
     public let migrate: @Sendable () async throws -> [Migration]
 
-    public static func open(_ url: DatabaseURL) async throws -> OpenedStore {
+    /// Opens the store. An unreachable PostgreSQL is tried `attempts` times, a second apart, so
+    /// Fletcher and its database may start together; then start-up fails with one line.
+    public static func open(_ url: DatabaseURL, maxConnections: Int = 10, attempts: Int = 10) async throws
+        -> OpenedStore
+    {
         switch url {
         case .sqlite(let path):
             let store = try await describingFailures(url) { try await SQLitePlanStore.open(path: path) }
             return OpenedStore(store: store) { try await describingFailures(url) { try await store.migrate() } }
-        case .postgres:
-            throw ConfigurationError(
-                "DATABASE_URL names PostgreSQL, which this build does not support yet; use sqlite:PATH")
+        case .postgres(let conninfo):
+            var attempt = 1
+            while true {
+                do {
+                    let store = try await PostgresPlanStore.open(conninfo: conninfo, maxConnections: maxConnections)
+                    return OpenedStore(store: store) { try await describingFailures(url) { try await store.migrate() } }
+                } catch let error as StoreUnavailable {
+                    guard attempt < attempts else {
+                        throw ConfigurationError(
+                            "\(url.display): the database did not answer after \(attempts) attempts: \(error.reason)")
+                    }
+                    attempt += 1
+                    try await Task.sleep(for: .seconds(1))
+                }
+            }
         }
     }
 
@@ -29,6 +46,10 @@ public struct OpenedStore: Sendable {
         } catch let error as SQLiteError {
             throw ConfigurationError("\(url.display): \(error.message)")
         } catch let error as MigrationError {
+            throw ConfigurationError("\(url.display): \(error)")
+        } catch let error as PGError {
+            throw ConfigurationError("\(url.display): \(error)")
+        } catch let error as StoreUnavailable {
             throw ConfigurationError("\(url.display): \(error)")
         }
     }

@@ -5,19 +5,15 @@ import Foundation
 import Synchronization
 import Testing
 
-@Suite("Orchestrator on SQLite: serializability and the plan cache")
-struct OrchestratorConcurrencyTests {
-    private func store(_ directory: borrowing TemporaryDirectory) async throws -> SQLitePlanStore {
-        let store = try await SQLitePlanStore.open(path: directory.path("fletcher.sqlite"))
-        try await store.migrate()
-        return store
-    }
+@Suite("Orchestrator on every store: serializability and the plan cache")
+struct ConcurrencyConformanceTests {
 
     /// Two parents succeeding at once, among re-posts and reads: the child is queued exactly once.
-    @Test func parentsSucceedingTogetherQueueTheChildExactlyOnce() async throws {
+    @Test(arguments: Backend.available)
+    func parentsSucceedingTogetherQueueTheChildExactlyOnce(backend: Backend) async throws {
         for _ in 0..<5 {
             let directory = try TemporaryDirectory()
-            let orchestrator = Orchestrator(store: try await store(directory))
+            let orchestrator = Orchestrator(store: try await TestDatabase.make(backend, in: directory).open())
             var factory = PlanFactory()
             let plan = factory.plan(["A", "B", "C", "D"], [("A", "C"), ("B", "C"), ("C", "D")], eager: true)
             _ = try await orchestrator.post(plan, by: "t")
@@ -49,9 +45,10 @@ struct OrchestratorConcurrencyTests {
 
     /// 32 concurrent commands of every kind end where running them one by one, in the order the
     /// store committed them, ends.
-    @Test func concurrentCommandsEqualSomeSerialOrder() async throws {
+    @Test(arguments: Backend.available)
+    func concurrentCommandsEqualSomeSerialOrder(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let orchestrator = Orchestrator(store: try await store(directory))
+        let orchestrator = Orchestrator(store: try await TestDatabase.make(backend, in: directory).open())
         var factory = PlanFactory()
         let plan = factory.plan(["A", "B", "C", "D", "E"], [("A", "C"), ("B", "C"), ("C", "D"), ("D", "E")])
         _ = try await orchestrator.post(plan, by: "t")
@@ -97,12 +94,49 @@ struct OrchestratorConcurrencyTests {
         #expect(actual.dataset.paused == expected.dataset.paused)
     }
 
+    /// Two posts racing to add A → B and B → A: one wins, the other is refused as cyclical,
+    /// and no cycle is ever stored.
+    @Test(arguments: Backend.available)
+    func racingPostsNeverStoreACycle(backend: Backend) async throws {
+        let directory = try TemporaryDirectory()
+        let database = try TestDatabase.make(backend, in: directory)
+        let one = Orchestrator(store: try await database.open())
+        let two = Orchestrator(store: try await database.open())
+        for _ in 0..<8 {
+            var factory = PlanFactory()
+            _ = try await one.post(factory.plan(["A", "B"]), by: "t")
+            let forward = factory.plan([], [("A", "B")])
+            let backward = factory.plan([], [("B", "A")])
+            let outcomes = await withTaskGroup(of: Int.self) { group in
+                group.addTask { await Self.status { try await one.post(forward, by: "t") } }
+                group.addTask { await Self.status { try await two.post(backward, by: "t") } }
+                return await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(outcomes.sorted() == [200, 422])
+            let stored = try #require(try await one.plan(factory.datasetID))
+            #expect(stored.dependencies.count == 1)
+        }
+    }
+
+    private static func status(_ body: () async throws -> CommandOutcome) async -> Int {
+        do {
+            _ = try await body()
+            return 200
+        } catch let error as CommandError {
+            return error.status
+        } catch {
+            return 500
+        }
+    }
+
     /// Two instances on one database: each validates its cached plan against the stored version,
     /// so neither acts on a stale plan; and a warm cache spares the reload.
-    @Test func twoInstancesNeverActOnAStalePlan() async throws {
+    @Test(arguments: Backend.available)
+    func twoInstancesNeverActOnAStalePlan(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let first = CountingStore(try await store(directory))
-        let second = CountingStore(try await store(directory))
+        let database = try TestDatabase.make(backend, in: directory)
+        let first = CountingStore(try await database.open())
+        let second = CountingStore(try await database.open())
         let one = Orchestrator(store: first)
         let two = Orchestrator(store: second)
         var factory = PlanFactory()
@@ -125,10 +159,10 @@ struct OrchestratorConcurrencyTests {
 
 /// Counts cache misses (plan loads inside a locked transaction).
 final class CountingStore: PlanStore {
-    private let inner: SQLitePlanStore
+    private let inner: any PlanStore
     private let count = Mutex(0)
 
-    init(_ inner: SQLitePlanStore) { self.inner = inner }
+    init(_ inner: any PlanStore) { self.inner = inner }
 
     var loads: Int { count.withLock { $0 } }
 

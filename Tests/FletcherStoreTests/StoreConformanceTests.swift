@@ -4,17 +4,17 @@ import FletcherTestSupport
 import Foundation
 import Testing
 
-@Suite("SQLite plan store")
-struct SQLiteStoreTests {
-    private func openStore(_ directory: borrowing TemporaryDirectory) async throws -> SQLitePlanStore {
-        let store = try await SQLitePlanStore.open(path: directory.path("fletcher.sqlite"))
-        try await store.migrate()
-        return store
+@Suite("Plan store conformance (every backend)")
+struct StoreConformanceTests {
+    private func openStore(_ backend: Backend, _ directory: borrowing TemporaryDirectory) async throws -> any PlanStore {
+        try await TestDatabase.make(backend, in: directory).open()
     }
 
-    @Test func everyFieldRoundTripsThroughTheFile() async throws {
+    @Test(arguments: Backend.available)
+    func everyFieldRoundTrips(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let store = try await openStore(directory)
+        let database = try TestDatabase.make(backend, in: directory)
+        let store = try await database.open()
         let orchestrator = Orchestrator(store: store, clock: SteppingClock())
         let datasetID = UUID()
         let a = UUID()
@@ -43,8 +43,8 @@ struct SQLiteStoreTests {
         #expect(stored.dataProducts[1].state == .queued && stored.dataProducts[1].modifiedBy == "svc-two")
         #expect(stored.dataset.modifiedDate.microsecondsSinceEpoch % 1_000_000 != 0)  // microseconds survive
 
-        // A second store on the same file (a restarted process) reads the same plan.
-        let reopened = try await SQLitePlanStore.open(path: directory.path("fletcher.sqlite"))
+        // A second store on the same database (a restarted process) reads the same plan.
+        let reopened = try await database.open()
         #expect(try await reopened.plan(datasetID) == stored)
         #expect(try await reopened.dataProduct(datasetID, b) == stored.dataProducts[1])
         #expect(try await reopened.dataProduct(datasetID, UUID()) == nil)
@@ -52,9 +52,10 @@ struct SQLiteStoreTests {
         #expect(try await reopened.plan(UUID()) == nil)
     }
 
-    @Test func productsAndDependenciesKeepFirstPostedOrder() async throws {
+    @Test(arguments: Backend.available)
+    func productsAndDependenciesKeepFirstPostedOrder(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let orchestrator = Orchestrator(store: try await openStore(directory), clock: SteppingClock())
+        let orchestrator = Orchestrator(store: try await openStore(backend, directory), clock: SteppingClock())
         var factory = PlanFactory()
         _ = try await orchestrator.post(factory.plan(["M", "C", "X"], [("M", "C"), ("C", "X")]), by: "t")
         _ = try await orchestrator.post(
@@ -69,10 +70,10 @@ struct SQLiteStoreTests {
         #expect(try await orchestrator.plan(factory.datasetID) == plan)
     }
 
-    @Test(arguments: [0, 50, 51, 60, 75])
-    func searchPagesFiftyRowsAtATime(matches: Int) async throws {
+    @Test(arguments: Backend.available, [0, 50, 51, 60, 75])
+    func searchPagesFiftyRowsAtATime(backend: Backend, matches: Int) async throws {
         let directory = try TemporaryDirectory()
-        let orchestrator = Orchestrator(store: try await openStore(directory), clock: SteppingClock())
+        let orchestrator = Orchestrator(store: try await openStore(backend, directory), clock: SteppingClock())
         for index in 0..<matches {
             var factory = PlanFactory()
             _ = try await orchestrator.post(factory.plan(["A"], extra: ["team": "Ledger-\(index)"]), by: "t")
@@ -98,9 +99,10 @@ struct SQLiteStoreTests {
         #expect(try await orchestrator.search("", page: 0).rows.count == min(50, matches + 1))
     }
 
-    @Test func searchIsALiteralCaseInsensitiveSubstringOfIdOrExtra() async throws {
+    @Test(arguments: Backend.available)
+    func searchIsALiteralCaseInsensitiveSubstringOfIdOrExtra(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let orchestrator = Orchestrator(store: try await openStore(directory), clock: SteppingClock())
+        let orchestrator = Orchestrator(store: try await openStore(backend, directory), clock: SteppingClock())
         var percent = PlanFactory()
         var underscore = PlanFactory()
         var backslash = PlanFactory()
@@ -125,9 +127,10 @@ struct SQLiteStoreTests {
         #expect(try await found(String(id.prefix(13)).uppercased()) == [plain.datasetID])
     }
 
-    @Test func searchOrdersByLastModificationOfAnyRowThenId() async throws {
+    @Test(arguments: Backend.available)
+    func searchOrdersByLastModificationOfAnyRowThenId(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let orchestrator = Orchestrator(store: try await openStore(directory), clock: SteppingClock())
+        let orchestrator = Orchestrator(store: try await openStore(backend, directory), clock: SteppingClock())
         var first = PlanFactory()
         var second = PlanFactory()
         _ = try await orchestrator.post(first.plan(["A"], eager: false, extra: "x"), by: "t")
@@ -143,9 +146,10 @@ struct SQLiteStoreTests {
         #expect(rows[0].extra == "x")
     }
 
-    @Test func aRefusedCommandWritesNothing() async throws {
+    @Test(arguments: Backend.available)
+    func aRefusedCommandWritesNothing(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let store = try await openStore(directory)
+        let store = try await openStore(backend, directory)
         let orchestrator = Orchestrator(store: store, clock: SteppingClock())
         var factory = PlanFactory()
         let posted = try await orchestrator.post(factory.plan(["A", "B"], [("A", "B")]), by: "t")

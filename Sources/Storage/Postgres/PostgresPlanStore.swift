@@ -1,0 +1,80 @@
+import FletcherCore
+import FletcherMigrations
+import Foundation
+
+/// The production store: PostgreSQL through libpq, safe for several Fletcher instances on one
+/// database. Every mutation locks its dataset for the length of one short transaction.
+public final class PostgresPlanStore: PlanStore {
+    private let pool: PGPool
+    /// Serialization failures and deadlocks are retried this many times before a client sees one.
+    private static let attempts = 5
+
+    /// Connects with any URI or `key=value` string psql accepts; fails when the database does not
+    /// answer.
+    public static func open(conninfo: String, maxConnections: Int) async throws -> PostgresPlanStore {
+        let store = PostgresPlanStore(pool: PGPool(conninfo: conninfo, size: maxConnections))
+        try await store.pool.withConnection { try $0.query("SELECT 1") }
+        return store
+    }
+
+    private init(pool: PGPool) {
+        self.pool = pool
+    }
+
+    @discardableResult
+    public func migrate() async throws -> [Migration] {
+        try await pool.withConnection { try PostgresMigrator.migrate($0) }
+    }
+
+    public func pendingMigrations() async throws -> [Migration] {
+        try await pool.withConnection { try PostgresMigrator.pendingMigrations($0) }
+    }
+
+    public func withLockedDataset<T: Sendable>(
+        _ datasetID: UUID, _ body: @escaping @Sendable (any PlanTransaction) throws -> T
+    ) async throws -> T {
+        try await pool.withConnection { connection in
+            var attempt = 1
+            while true {
+                try connection.execute("BEGIN")
+                do {
+                    let result = try body(PostgresPlanTransaction(connection, datasetID: datasetID))
+                    try connection.execute("COMMIT")
+                    return result
+                } catch let error as PGError where error.isRetryable && attempt < Self.attempts {
+                    try? connection.execute("ROLLBACK")
+                    attempt += 1
+                } catch {
+                    try? connection.execute("ROLLBACK")
+                    throw error
+                }
+            }
+        }
+    }
+
+    public func plan(_ datasetID: UUID) async throws -> Plan? {
+        try await pool.withConnection { connection in
+            // One snapshot for the three queries, so a plan is never read half-changed.
+            try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            defer { try? connection.execute("COMMIT") }
+            return try PostgresPlanReads.plan(datasetID, on: connection)
+        }
+    }
+
+    public func dataProduct(_ datasetID: UUID, _ dataProductID: UUID) async throws -> DataProduct? {
+        try await pool.withConnection { try PostgresPlanReads.dataProduct(datasetID, dataProductID, on: $0) }
+    }
+
+    public func search(_ term: String, page: Int) async throws -> SearchPage {
+        try await pool.withConnection { try PostgresPlanReads.search(term, page: page, on: $0) }
+    }
+
+    public func readiness() async -> StoreReadiness {
+        do {
+            let pending = try await pendingMigrations()
+            return pending.isEmpty ? .ready : .notReady("\(pending.count) migration(s) not applied")
+        } catch {
+            return .notReady("the database does not answer: \(error)")
+        }
+    }
+}

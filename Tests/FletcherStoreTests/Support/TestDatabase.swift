@@ -1,0 +1,88 @@
+import FletcherCore
+import FletcherPostgres
+import FletcherSQLite
+import FletcherTestSupport
+import Foundation
+
+/// The backends every store test runs against. PostgreSQL joins when `DATABASE_URL` names one
+/// (CI starts a throwaway cluster and sets `FLETCHER_REQUIRE_POSTGRES=1`, so there it cannot be
+/// skipped silently).
+enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite, postgres
+
+    var description: String { rawValue }
+
+    static let postgresURL: String? = ProcessInfo.processInfo.environment["DATABASE_URL"].flatMap {
+        $0.hasPrefix("postgres://") || $0.hasPrefix("postgresql://") ? $0 : nil
+    }
+    static let postgresRequired = ProcessInfo.processInfo.environment["FLETCHER_REQUIRE_POSTGRES"] == "1"
+
+    static let available: [Backend] = {
+        if postgresURL != nil || postgresRequired { return [.sqlite, .postgres] }
+        FileHandle.standardError.write(
+            Data("note: no PostgreSQL configured (DATABASE_URL=postgres://…): the PostgreSQL store tests are skipped\n".utf8))
+        return [.sqlite]
+    }()
+}
+
+/// A fresh, empty database of one backend: a file for SQLite, a new schema for PostgreSQL.
+/// `open()` may be called several times to get several stores on it (several instances).
+struct TestDatabase: Sendable {
+    let backend: Backend
+    private let location: String
+
+    static func make(_ backend: Backend, in directory: borrowing TemporaryDirectory) throws -> TestDatabase {
+        switch backend {
+        case .sqlite:
+            return TestDatabase(backend: backend, location: directory.path("fletcher.sqlite"))
+        case .postgres:
+            guard let url = Backend.postgresURL else {
+                throw TestDatabaseError("FLETCHER_REQUIRE_POSTGRES=1 but DATABASE_URL names no PostgreSQL database")
+            }
+            let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            try psql(url, "CREATE SCHEMA \(schema)")
+            let separator = url.contains("?") ? "&" : "?"
+            return TestDatabase(
+                backend: backend, location: url + separator + "options=-c%20search_path%3D\(schema)%2Cpublic")
+        }
+    }
+
+    /// A store on this database, with migrations applied.
+    func open(maxConnections: Int = 8) async throws -> any PlanStore {
+        switch backend {
+        case .sqlite:
+            let store = try await SQLitePlanStore.open(path: location)
+            try await store.migrate()
+            return store
+        case .postgres:
+            let store = try await PostgresPlanStore.open(conninfo: location, maxConnections: maxConnections)
+            try await store.migrate()
+            return store
+        }
+    }
+
+    /// The conninfo (PostgreSQL) or path (SQLite) of this database.
+    var url: String { location }
+}
+
+struct TestDatabaseError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs SQL through `psql`, as an operator would.
+@discardableResult
+func psql(_ url: String, _ sql: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["psql", url, "-qAtc", sql]
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    guard process.terminationStatus == 0 else { throw TestDatabaseError("psql failed: \(text)") }
+    return text
+}
