@@ -140,7 +140,9 @@ let package = Package(
         ),
         .testTarget(
             name: "FletcherStoreTests",
-            dependencies: ["FletcherCore", "FletcherSQLite", "FletcherPostgres", "FletcherMigrations", "FletcherTestSupport"],
+            dependencies: [
+                "FletcherCore", "FletcherSQLite", "FletcherPostgres", "FletcherMigrations", "FletcherTestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -153,7 +155,8 @@ let package = Package(
         .testTarget(
             name: "FletcherServerTests",
             dependencies: [
-                "FletcherServer", "FletcherHTTP", "FletcherCore", "FletcherSQLite", "FletcherTestSupport",
+                "FletcherServer", "FletcherHTTP", "FletcherCore", "FletcherSQLite", "FletcherPostgres",
+                "FletcherTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),

@@ -47,13 +47,15 @@ struct PostgresMigrationTests {
         try psql(database.url, "CREATE TABLE dataset (id uuid PRIMARY KEY, paused boolean)")
         try psql(database.url, "CREATE TABLE _sqlx_migrations (version bigint)")
         let error = await #expect(throws: MigrationError.self) { try await store.migrate() }
-        #expect(error?.description.contains("not a Fletcher database: it has tables (_sqlx_migrations, dataset)") == true)
+        #expect(
+            error?.description.contains("not a Fletcher database: it has tables (_sqlx_migrations, dataset)") == true)
         #expect(try psql(database.url, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()") == "2")
     }
 
     @Test func anUnreachableDatabaseIsUnavailable() async throws {
         await #expect(throws: (any Error).self) {
-            _ = try await PostgresPlanStore.open(conninfo: "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", maxConnections: 1)
+            _ = try await PostgresPlanStore.open(
+                conninfo: "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", maxConnections: 1)
         }
     }
 }

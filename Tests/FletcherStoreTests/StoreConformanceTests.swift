@@ -6,7 +6,8 @@ import Testing
 
 @Suite("Plan store conformance (every backend)")
 struct StoreConformanceTests {
-    private func openStore(_ backend: Backend, _ directory: borrowing TemporaryDirectory) async throws -> any PlanStore {
+    private func openStore(_ backend: Backend, _ directory: borrowing TemporaryDirectory) async throws -> any PlanStore
+    {
         try await TestDatabase.make(backend, in: directory).open()
     }
 

@@ -35,8 +35,11 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return Problem(status: error.status, detail: error.detail).response(headers: error.headers)
         case let error as StoreUnavailable:
             context.logger.warning("database unavailable", metadata: ["reason": "\(error.reason)"])
-            return Problem(status: .serviceUnavailable, detail: "The database is unavailable; nothing was changed. Try again shortly.")
-                .response(headers: [.retryAfter: "5"])
+            return Problem(
+                status: .serviceUnavailable,
+                detail: "The database is unavailable; nothing was changed. Try again shortly."
+            )
+            .response(headers: [.retryAfter: "5"])
         case let error as DecodingError:
             return Problem(status: .badRequest, detail: JSONInput.describe(error)).response()
         case let error as HTTPError where error.status == .notFound:

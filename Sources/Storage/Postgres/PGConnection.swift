@@ -76,7 +76,8 @@ final class PGConnection {
         let detail = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "M"))) }.map { String(cString: $0) }
         let message = detail ?? String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
         let lost = PQstatus(handle) != CONNECTION_OK
-        let connectionClass = state.map { $0.hasPrefix("08") || $0 == "57P01" || $0 == "57P02" || $0 == "57P03" } ?? lost
+        let connectionClass =
+            state.map { $0.hasPrefix("08") || $0 == "57P01" || $0 == "57P02" || $0 == "57P03" } ?? lost
         return PGError(sqlState: state, message: message, isConnectionFailure: lost || connectionClass)
     }
 

@@ -6,7 +6,8 @@ enum PostgresMigrator {
     /// An arbitrary constant naming Fletcher's migration lock among the database's advisory locks.
     static let lockKey = "7423557300001"
 
-    static func migrate(_ connection: PGConnection, migrations: [Migration] = Migrations.postgres) throws -> [Migration] {
+    static func migrate(_ connection: PGConnection, migrations: [Migration] = Migrations.postgres) throws -> [Migration]
+    {
         try connection.query("SELECT pg_advisory_lock($1::bigint)", [lockKey])
         defer { _ = try? connection.query("SELECT pg_advisory_unlock($1::bigint)", [lockKey]) }
         let pending = try pendingMigrations(connection, migrations: migrations)

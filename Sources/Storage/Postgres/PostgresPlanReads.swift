@@ -5,9 +5,11 @@ import Foundation
 enum PostgresPlanReads {
     static func plan(_ datasetID: UUID, on connection: PGConnection) throws -> Plan? {
         let id = datasetID.lowercasedString
-        guard let datasetRow = try connection.query(
-            "SELECT \(PostgresRows.datasetColumns) FROM dataset WHERE id = $1", [id]
-        ).first else { return nil }
+        guard
+            let datasetRow = try connection.query(
+                "SELECT \(PostgresRows.datasetColumns) FROM dataset WHERE id = $1", [id]
+            ).first
+        else { return nil }
         let products = try connection.query(
             "SELECT \(PostgresRows.productColumns) FROM data_product WHERE dataset_id = $1 ORDER BY position", [id]
         ).rows.map(PostgresRows.product)

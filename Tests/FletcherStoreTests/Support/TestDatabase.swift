@@ -20,7 +20,9 @@ enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
     static let available: [Backend] = {
         if postgresURL != nil || postgresRequired { return [.sqlite, .postgres] }
         FileHandle.standardError.write(
-            Data("note: no PostgreSQL configured (DATABASE_URL=postgres://…): the PostgreSQL store tests are skipped\n".utf8))
+            Data(
+                "note: no PostgreSQL configured (DATABASE_URL=postgres://…): the PostgreSQL store tests are skipped\n"
+                    .utf8))
         return [.sqlite]
     }()
 }
