@@ -129,7 +129,10 @@ let package = Package(
         // Helpers shared by the test targets (temporary directories, clocks, plan builders).
         .target(
             name: "FletcherTestSupport",
-            dependencies: ["FletcherCore", "FletcherHTTP", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "FletcherCore", "FletcherHTTP", "FletcherSQLite", "FletcherPostgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             path: "Tests/FletcherTestSupport",
             swiftSettings: swiftSettings
         ),

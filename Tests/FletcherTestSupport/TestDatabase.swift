@@ -7,17 +7,17 @@ import Foundation
 /// The backends every store test runs against. PostgreSQL joins when `DATABASE_URL` names one
 /// (CI starts a throwaway cluster and sets `FLETCHER_REQUIRE_POSTGRES=1`, so there it cannot be
 /// skipped silently).
-enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
+public enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
     case sqlite, postgres
 
-    var description: String { rawValue }
+    public var description: String { rawValue }
 
-    static let postgresURL: String? = ProcessInfo.processInfo.environment["DATABASE_URL"].flatMap {
+    public static let postgresURL: String? = ProcessInfo.processInfo.environment["DATABASE_URL"].flatMap {
         $0.hasPrefix("postgres://") || $0.hasPrefix("postgresql://") ? $0 : nil
     }
-    static let postgresRequired = ProcessInfo.processInfo.environment["FLETCHER_REQUIRE_POSTGRES"] == "1"
+    public static let postgresRequired = ProcessInfo.processInfo.environment["FLETCHER_REQUIRE_POSTGRES"] == "1"
 
-    static let available: [Backend] = {
+    public static let available: [Backend] = {
         if postgresURL != nil || postgresRequired { return [.sqlite, .postgres] }
         FileHandle.standardError.write(
             Data(
@@ -29,11 +29,11 @@ enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
 
 /// A fresh, empty database of one backend: a file for SQLite, a new schema for PostgreSQL.
 /// `open()` may be called several times to get several stores on it (several instances).
-struct TestDatabase: Sendable {
-    let backend: Backend
+public struct TestDatabase: Sendable {
+    public let backend: Backend
     private let location: String
 
-    static func make(_ backend: Backend, in directory: borrowing TemporaryDirectory) throws -> TestDatabase {
+    public static func make(_ backend: Backend, in directory: borrowing TemporaryDirectory) throws -> TestDatabase {
         switch backend {
         case .sqlite:
             return TestDatabase(backend: backend, location: directory.path("fletcher.sqlite"))
@@ -50,7 +50,7 @@ struct TestDatabase: Sendable {
     }
 
     /// A store on this database, with migrations applied.
-    func open(maxConnections: Int = 8) async throws -> any PlanStore {
+    public func open(maxConnections: Int = 8) async throws -> any PlanStore {
         switch backend {
         case .sqlite:
             let store = try await SQLitePlanStore.open(path: location)
@@ -64,17 +64,17 @@ struct TestDatabase: Sendable {
     }
 
     /// The conninfo (PostgreSQL) or path (SQLite) of this database.
-    var url: String { location }
+    public var url: String { location }
 }
 
-struct TestDatabaseError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct TestDatabaseError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Runs SQL through `psql`, as an operator would.
 @discardableResult
-func psql(_ url: String, _ sql: String) throws -> String {
+public func psql(_ url: String, _ sql: String) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["psql", url, "-qAtc", sql]
