@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Fletcher's HTTP benchmarks (design/quality.md P1, P2, P4, P5, P6), run by bench/run.
+
+Everything runs on this machine, on loopback: a throwaway PostgreSQL cluster (fsync on, the same
+for Fletcher and for pgbench), the release build of `fletcher serve`, and load generators that
+are not the thing measured (wrk, pgbench, and this script's own HTTP client in other processes).
+Results are compared as ratios measured side by side in this one run.
+"""
+import http.client
+import json
+import multiprocessing
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FLETCHER = os.path.join(ROOT, ".build", "release", "fletcher")
+PLANS_FOR_MEMORY = int(os.environ.get("FLETCHER_BENCH_PLANS_COUNT", "100000"))
+DURATION = os.environ.get("FLETCHER_BENCH_DURATION", "10s")
+
+
+def accounting_plan(dataset=None):
+    """The 12-product plan of quality.md; returns (body, dataset id, id of Alchemy)."""
+    names = ["BKPF", "BSEG", "T001", "GLT0", "MIDA", "EDM_GL", "EDM_TB", "Alchemy", "FSLI Mapping",
+             "Journals 1000", "Journals 2000", "Leaf"]
+    eager = {"MIDA", "EDM_GL", "EDM_TB", "Alchemy", "Journals 1000", "Leaf"}
+    parents = {"EDM_GL": ["BKPF", "BSEG", "T001"], "EDM_TB": ["BSEG", "T001", "GLT0"],
+               "Alchemy": ["EDM_GL", "EDM_TB"], "Journals 1000": ["EDM_GL", "EDM_TB", "FSLI Mapping", "MIDA"],
+               "Journals 2000": ["EDM_GL", "EDM_TB", "FSLI Mapping", "MIDA"], "Leaf": ["Alchemy"]}
+    ids = {name: str(uuid.uuid4()) for name in names}
+    dataset = dataset or str(uuid.uuid4())
+    return {
+        "dataset": {"id": dataset, "extra": {"team": "bench"}},
+        "data_products": [{"id": ids[n], "compute": "cams", "name": n, "version": "1", "eager": n in eager}
+                          for n in names],
+        "dependencies": [{"parent_id": ids[p], "child_id": ids[c]} for c, ps in parents.items() for p in ps],
+    }, dataset, ids["Alchemy"]
+
+
+def layered_plan(layers=100, width=100):
+    """10,000 products in 100 layers, each with two parents above, plus a timed pair at the end."""
+    ids = [str(uuid.uuid4()) for _ in range(layers * width)]
+    products = [{"id": i, "compute": "cams", "name": f"p{n}", "version": "1", "eager": False}
+                for n, i in enumerate(ids)]
+    edges = []
+    for n in range(width, layers * width):
+        layer, column = divmod(n, width)
+        for parent_column in {column, (column + 1) % width}:
+            edges.append({"parent_id": ids[(layer - 1) * width + parent_column], "child_id": ids[n]})
+    target, child = str(uuid.uuid4()), str(uuid.uuid4())
+    products += [{"id": target, "compute": "cams", "name": "target", "version": "1", "eager": False},
+                 {"id": child, "compute": "cams", "name": "target-child", "version": "1", "eager": True}]
+    edges += [{"parent_id": ids[-1], "child_id": target}, {"parent_id": target, "child_id": child}]
+    dataset = str(uuid.uuid4())
+    return {"dataset": {"id": dataset}, "data_products": products, "dependencies": edges}, dataset, target
+
+
+class Client:
+    def __init__(self, port, token=None):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.token = token
+
+    def call(self, method, path, body=None, prefer=None):
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = "Bearer " + self.token
+        if prefer:
+            headers["Prefer"] = prefer
+        self.connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+        response = self.connection.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{method} {path}: {response.status} {data[:300]!r}")
+        return json.loads(data) if data[:1] in (b"{", b"[") else data
+
+
+class Server:
+    def __init__(self, environment):
+        self.started = time.monotonic()
+        self.process = subprocess.Popen([FLETCHER, "serve"], env=environment, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True)
+        for line in self.process.stdout:
+            match = re.search(r"port (\d+)", line)
+            if match and "serving" in line:
+                self.port = int(match.group(1))
+                break
+        else:
+            raise RuntimeError("fletcher serve did not start")
+
+    def rss_bytes(self):
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        return 0
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+
+def median_latency(client, method, path, body_for, count):
+    samples = []
+    for n in range(count):
+        start = time.perf_counter()
+        client.call(method, path, body_for(n), prefer="return=minimal")
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1000
+
+
+def seed_worker(arguments):
+    port, token, start, count = arguments
+    client = Client(port, token)
+    words = ["ledger", "payroll", "treasury", "billing", "forecast", "audit", "revenue", "inventory"]
+    for n in range(start, start + count):
+        body, _, _ = accounting_plan()
+        body["dataset"]["extra"] = {"team": f"{words[n % len(words)]}-{n:06d}", "region": "emea"}
+        client.call("POST", "/api/plan", body, prefer="return=minimal")
+    return count
+
+
+def main():
+    results = {}
+    directory = tempfile.mkdtemp(prefix="fletcher-bench-")
+    pg_dir = os.path.join(directory, "pg")
+    url = subprocess.check_output([os.path.join(ROOT, "scripts", "pg"), "start", pg_dir], text=True)
+    url = url.strip().split("=", 1)[1]
+    try:
+        key_hash = subprocess.check_output([FLETCHER, "hash-key", "--key", "bench-key", "--cost", "4"],
+                                           text=True).split()[-1]
+        environment = dict(os.environ, DATABASE_URL=url, BIND="127.0.0.1:0", LOG_LEVEL="warning",
+                           SECRET_KEY="bench-secret-bench-secret-bench-secret", MAX_CONNECTIONS="16",
+                           REMOTE_APIS=json.dumps([{"service": "bench", "hash": key_hash,
+                                                    "roles": ["publish", "pause", "update", "disable"]}]))
+        server = Server(environment)
+        token = Client(server.port).call("POST", "/api/authenticate", {"service": "bench", "key": "bench-key"})[
+            "access_token"]
+        client = Client(server.port, token)
+
+        # P1: 16 clients, each its own 12-product plan, running/success updates; vs pgbench.
+        plans_file = os.path.join(directory, "plans.txt")
+        targets = []
+        with open(plans_file, "w") as plans:
+            for _ in range(16):
+                body, dataset, target = accounting_plan()
+                client.call("POST", "/api/plan", body, prefer="return=minimal")
+                plans.write(f"{dataset} {target}\n")
+                targets.append((dataset, target))
+        wrk = subprocess.run(["wrk", "-t16", "-c16", f"-d{DURATION}", "-s", os.path.join(ROOT, "bench", "update.lua"),
+                              f"http://127.0.0.1:{server.port}"], capture_output=True, text=True,
+                             env=dict(os.environ, FLETCHER_BENCH_PLANS=plans_file, FLETCHER_BENCH_TOKEN=token))
+        if "unexpected status" in wrk.stderr:
+            raise RuntimeError("P1 requests failed: " + wrk.stderr[:500])
+        fletcher_rps = float(re.search(r"Requests/sec:\s+([\d.]+)", wrk.stdout).group(1))
+        rows = ",".join(f"({n}, '{d}', '{t}')" for n, (d, t) in enumerate(targets))
+        subprocess.run(["psql", url, "-qc", "CREATE TABLE bench_targets (client int PRIMARY KEY, dataset uuid, "
+                        f"product uuid); INSERT INTO bench_targets VALUES {rows}"], check=True)
+        pgbench = subprocess.run(["pgbench", "-n", "-c16", "-j2", "-T", DURATION.rstrip("s"), "-f",
+                                  os.path.join(ROOT, "bench", "floor.sql"), url], capture_output=True, text=True)
+        floor_tps = float(re.search(r"tps = ([\d.]+)", pgbench.stdout).group(1))
+        results["P1"] = {"fletcher_requests_per_second": fletcher_rps, "pgbench_tps": floor_tps,
+                         "ratio": fletcher_rps / floor_tps, "target": ">= 0.5"}
+
+        # P2: one update on a 10,002-product plan vs a 12-product plan, return=minimal.
+        large, large_dataset, large_target = layered_plan()
+        small, small_dataset, small_target = accounting_plan()
+        client.call("POST", "/api/plan", large, prefer="return=minimal")
+        client.call("POST", "/api/plan", small, prefer="return=minimal")
+        state = lambda n, target: [{"id": target, "state": "running" if n % 2 == 0 else "success"}]
+        small_ms = median_latency(client, "PUT", f"/api/data_product/{small_dataset}/update",
+                                  lambda n: state(n, small_target), 300)
+        large_ms = median_latency(client, "PUT", f"/api/data_product/{large_dataset}/update",
+                                  lambda n: state(n, large_target), 300)
+        results["P2"] = {"median_ms_12": small_ms, "median_ms_10002": large_ms, "ratio": large_ms / small_ms,
+                         "target": "<= 1.5"}
+
+        # P4: RSS after 100,000 plans of 12 products were posted (posting touches and caches them).
+        rss_before = server.rss_bytes()
+        workers = 8
+        share = PLANS_FOR_MEMORY // workers
+        started = time.monotonic()
+        with multiprocessing.Pool(workers) as pool:
+            posted = sum(pool.map(seed_worker, [(server.port, token, n * share, share) for n in range(workers)]))
+        seeding_seconds = time.monotonic() - started
+        rss_after = server.rss_bytes()
+        results["P4"] = {"plans": posted, "products": posted * 12, "rss_mb": rss_after / 1e6,
+                         "rss_before_seeding_mb": rss_before / 1e6, "posts_per_second": posted / seeding_seconds,
+                         "bytes_per_posted_product": (rss_after - rss_before) / (posted * 12), "target": "<= 150 MB"}
+
+        # P5: median search for a 6-character substring over those plans.
+        samples = []
+        for n in range(100):
+            term = f"{n % 10:02d}{(n * 7) % 100:02d}{n % 9:02d}"  # digits of the team suffixes
+            start = time.perf_counter()
+            client.call("GET", f"/api/plan/search?search_by={term}&page=0")
+            samples.append(time.perf_counter() - start)
+        results["P5"] = {"plans": posted + 18, "median_ms": statistics.median(samples) * 1000, "target": "<= 20 ms"}
+
+        # P6: start-up with an existing database: spawn to first 200 on /readyz.
+        server.stop()
+        started = time.monotonic()
+        restarted = Server(environment)
+        while True:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", restarted.port, timeout=5)
+                connection.request("GET", "/readyz")
+                if connection.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.005)
+        results["P6"] = {"seconds_to_ready": time.monotonic() - started, "target": "<= 1 s"}
+        restarted.stop()
+    finally:
+        subprocess.run([os.path.join(ROOT, "scripts", "pg"), "stop", pg_dir])
+
+    print("\nFletcher HTTP benchmarks (PostgreSQL, release build, loopback)")
+    print(f"P1 updates/s  fletcher {results['P1']['fletcher_requests_per_second']:.0f}  "
+          f"pgbench floor {results['P1']['pgbench_tps']:.0f}  ratio {results['P1']['ratio']:.2f} (target >= 0.5)")
+    print(f"P2 median ms  12 products {results['P2']['median_ms_12']:.2f}  10,002 products "
+          f"{results['P2']['median_ms_10002']:.2f}  ratio {results['P2']['ratio']:.2f} (target <= 1.5)")
+    print(f"P4 RSS        {results['P4']['rss_mb']:.0f} MB after {results['P4']['plans']} plans "
+          f"({results['P4']['bytes_per_posted_product']:.0f} B per posted product; target <= 150 MB)")
+    print(f"P5 search     median {results['P5']['median_ms']:.2f} ms over {results['P5']['plans']} plans (target <= 20 ms)")
+    print(f"P6 start-up   {results['P6']['seconds_to_ready']:.2f} s to ready (target <= 1 s)")
+    output = os.path.join(ROOT, "bench", "results", "latest.json")
+    existing = {}
+    if os.path.exists(output):
+        with open(output) as file:
+            existing = json.load(file)
+    existing["http"] = results
+    with open(output, "w") as file:
+        json.dump(existing, file, indent=2, sort_keys=True)
+    print(f"wrote {output}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
