@@ -38,11 +38,7 @@ struct CLITests {
         let directory = try TemporaryDirectory()
         let path = directory.path("f.sqlite")
         #expect(try fletcher(["migrate", "--database-url", "sqlite:\(path)"]).status == 0)
-        let edit = Process()
-        edit.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        edit.arguments = ["sqlite3", path, "UPDATE schema_migrations SET checksum = 'edited'"]
-        try edit.run()
-        edit.waitUntilExit()
+        try runChecked(["sqlite3", path, "UPDATE schema_migrations SET checksum = 'edited'"])
         let result = try fletcher(["migrate", "--database-url", "sqlite:\(path)"])
         #expect(result.status != 0 && result.stderrLines.count == 1)
         #expect(result.stderr.contains("migration 1 (initial) was changed after it was applied"))

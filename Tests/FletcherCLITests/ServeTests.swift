@@ -77,12 +77,7 @@ final class LiveProcess: Sendable {
         process.executableURL = fletcherBinary()
         process.arguments = arguments
         process.currentDirectoryURL = directory
-        var env = ProcessInfo.processInfo.environment
-        for key in ["DATABASE_URL", "REMOTE_APIS", "SECRET_KEY", "BASE_URL", "BIND", "LOG_FORMAT"] {
-            env.removeValue(forKey: key)
-        }
-        env.merge(environment) { _, new in new }
-        process.environment = env
+        process.environment = fletcherEnvironment(environment)
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

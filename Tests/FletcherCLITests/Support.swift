@@ -23,12 +23,7 @@ func fletcher(_ arguments: [String], environment: [String: String] = [:]) throws
     let process = Process()
     process.executableURL = binary
     process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    for key in ["DATABASE_URL", "REMOTE_APIS", "SECRET_KEY", "BASE_URL", "BIND", "LOG_FORMAT"] {
-        env.removeValue(forKey: key)
-    }
-    env.merge(environment) { _, new in new }
-    process.environment = env
+    process.environment = fletcherEnvironment(environment)
     let stdout = Pipe()
     let stderr = Pipe()
     process.standardOutput = stdout
@@ -46,4 +41,14 @@ func write(_ directory: borrowing TemporaryDirectory, _ content: String) throws 
     let path = directory.path("plan-\(UUID().uuidString).json")
     try Data(content.utf8).write(to: URL(fileURLWithPath: path))
     return path
+}
+
+/// This process's environment without Fletcher's own variables, plus `overrides`: each test
+/// states the configuration it runs with.
+func fletcherEnvironment(_ overrides: [String: String]) -> [String: String] {
+    var environment = ProcessInfo.processInfo.environment
+    for key in ["DATABASE_URL", "REMOTE_APIS", "SECRET_KEY", "BASE_URL", "BIND", "LOG_FORMAT", "LOG_LEVEL"] {
+        environment.removeValue(forKey: key)
+    }
+    return environment.merging(overrides) { _, new in new }
 }

@@ -179,7 +179,7 @@ final class CountingStore: PlanStore {
         try await inner.dataProduct(datasetID, id)
     }
     func search(_ term: String, page: Int) async throws -> SearchPage { try await inner.search(term, page: page) }
-    func readiness() async -> StoreReadiness { await inner.readiness() }
+    func pendingMigrationCount() async throws -> Int { try await inner.pendingMigrationCount() }
 
     private struct Counting: PlanTransaction {
         let inner: any PlanTransaction

@@ -75,16 +75,5 @@ public struct TestDatabaseError: Error, CustomStringConvertible {
 /// Runs SQL through `psql`, as an operator would.
 @discardableResult
 public func psql(_ url: String, _ sql: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["psql", url, "-qAtc", sql]
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    guard process.terminationStatus == 0 else { throw TestDatabaseError("psql failed: \(text)") }
-    return text
+    try runChecked(["psql", url, "-qAtc", sql])
 }

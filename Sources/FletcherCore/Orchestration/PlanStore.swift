@@ -22,8 +22,21 @@ public protocol PlanStore: Sendable {
     /// `semantics.md` §3.9: literal, case-insensitive substring of the dataset id or `extra` text.
     func search(_ term: String, page: Int) async throws -> SearchPage
 
+    /// How many of this build's migrations the database lacks (0 when ready to serve).
+    func pendingMigrationCount() async throws -> Int
+}
+
+extension PlanStore {
     /// Whether the database answers and its schema is current (`/readyz`).
-    func readiness() async -> StoreReadiness
+    public func readiness() async -> StoreReadiness {
+        do {
+            let pending = try await pendingMigrationCount()
+            return pending == 0 ? .ready : .notReady("\(pending) migration(s) not applied")
+        } catch {
+            // The cause stays out of the answer: /readyz is public, and errors can name hosts.
+            return .notReady("the database does not answer")
+        }
+    }
 }
 
 /// The database cannot be reached (down, restarting, network gone). The command was not applied;

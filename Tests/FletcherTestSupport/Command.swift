@@ -1,0 +1,37 @@
+import Foundation
+
+/// What a finished command printed (standard output and error together) and its exit status.
+public struct CommandOutput: Sendable {
+    public let status: Int32
+    public let output: String
+}
+
+/// Runs a program found on `PATH` to completion, as an operator would from a shell.
+public func runCommand(_ arguments: [String]) throws -> CommandOutput {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandOutput(
+        status: process.terminationStatus,
+        output: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+}
+
+/// Like `runCommand`, but a non-zero exit status is an error.
+@discardableResult
+public func runChecked(_ arguments: [String]) throws -> String {
+    let result = try runCommand(arguments)
+    guard result.status == 0 else {
+        throw CommandFailure(description: "\(arguments.prefix(2).joined(separator: " ")) failed: \(result.output)")
+    }
+    return result.output
+}
+
+public struct CommandFailure: Error, CustomStringConvertible {
+    public let description: String
+}
