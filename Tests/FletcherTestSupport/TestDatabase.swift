@@ -1,7 +1,6 @@
 import FletcherCore
 import FletcherPostgres
 import FletcherSQLite
-import FletcherTestSupport
 import Foundation
 
 /// The backends every store test runs against. PostgreSQL joins when `DATABASE_URL` names one

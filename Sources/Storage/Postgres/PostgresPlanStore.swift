@@ -13,7 +13,7 @@ public final class PostgresPlanStore: PlanStore {
     /// answer.
     public static func open(conninfo: String, maxConnections: Int) async throws -> PostgresPlanStore {
         let store = PostgresPlanStore(pool: PGPool(conninfo: conninfo, size: maxConnections))
-        try await store.pool.withConnection { try $0.query("SELECT 1") }
+        _ = try await store.pool.withConnection { try $0.query("SELECT 1") }
         return store
     }
 
