@@ -59,3 +59,45 @@ struct PostgresMigrationTests {
         }
     }
 }
+
+@Suite("PostgreSQL connections", .enabled(if: Backend.available.contains(.postgres)))
+struct PostgresConnectionTests {
+    /// NOTIFY from one instance reaches a LISTEN on another connection (as across instances).
+    @Test func notificationsReachListeners() async throws {
+        let database = try TestDatabase.make(.postgres, in: TemporaryDirectory())
+        let store = try await PostgresPlanStore.open(conninfo: database.url, maxConnections: 2)
+        let listener = store.listen(channel: "fletcher_test_channel")
+        defer { listener.stop() }
+        // The listener subscribes on its own thread; send until the first one arrives.
+        let received = try await withThrowingTaskGroup(of: PGListener.Notification?.self) { group in
+            group.addTask {
+                for await notification in listener.notifications { return notification }
+                return nil
+            }
+            group.addTask {
+                for attempt in 0..<50 {
+                    try await store.notify(channel: "fletcher_test_channel", payload: "plan-\(attempt)")
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+        #expect(received?.channel == "fletcher_test_channel")
+        #expect(received?.payload.hasPrefix("plan-") == true)
+    }
+
+    /// A libpq key=value string works as well as a URI.
+    @Test func keyValueConnectionStringsWork() async throws {
+        let database = try TestDatabase.make(.postgres, in: TemporaryDirectory())
+        let match = try #require(
+            database.url.firstMatch(of: /postgres(?:ql)?:\/\/([^@]+)@([^:\/]+):(\d+)\/([^?]+)\?.*search_path%3D(\w+)/))
+        let conninfo =
+            "host=\(match.2) port=\(match.3) dbname=\(match.4) user=\(match.1) connect_timeout=5 "
+            + "options='-c search_path=\(match.5),public'"
+        let store = try await PostgresPlanStore.open(conninfo: conninfo, maxConnections: 1)
+        #expect(try await store.migrate().count == Migrations.postgres.count)
+        #expect(await store.readiness() == .ready)
+    }
+}

@@ -24,7 +24,7 @@ struct PGRows {
 
 /// One libpq connection. Not thread-safe: each is confined to one `PGPool` slot's queue.
 final class PGConnection {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
 
     /// Connects with any URI or `key=value` string psql accepts.
     init(conninfo: String) throws {

@@ -73,3 +73,15 @@ public final class PostgresPlanStore: PlanStore {
         try await pendingMigrations().count
     }
 }
+
+extension PostgresPlanStore {
+    /// Sends `payload` to every listener of `channel` on this database, in every instance.
+    public func notify(channel: String, payload: String) async throws {
+        _ = try await pool.withConnection { try $0.query("SELECT pg_notify($1, $2)", [channel, payload]) }
+    }
+
+    /// A listener on this store's database (a connection of its own, outside the pool).
+    public func listen(channel: String) -> PGListener {
+        PGListener(conninfo: pool.conninfo, channel: channel)
+    }
+}
