@@ -128,13 +128,14 @@ def seed_worker(arguments):
 def main():
     results = {}
     directory = tempfile.mkdtemp(prefix="fletcher-bench-")
+    os.chmod(directory, 0o755)  # the cluster inside runs as the postgres user
     pg_dir = os.path.join(directory, "pg")
     url = subprocess.check_output([os.path.join(ROOT, "scripts", "pg"), "start", pg_dir], text=True)
     url = url.strip().split("=", 1)[1]
     try:
         key_hash = subprocess.check_output([FLETCHER, "hash-key", "--key", "bench-key", "--cost", "4"],
                                            text=True).split()[-1]
-        environment = dict(os.environ, DATABASE_URL=url, BIND="127.0.0.1:0", LOG_LEVEL="warning",
+        environment = dict(os.environ, DATABASE_URL=url, BIND="127.0.0.1:0", LOG_LEVEL="notice",
                            SECRET_KEY="bench-secret-bench-secret-bench-secret", MAX_CONNECTIONS="16",
                            REMOTE_APIS=json.dumps([{"service": "bench", "hash": key_hash,
                                                     "roles": ["publish", "pause", "update", "disable"]}]))

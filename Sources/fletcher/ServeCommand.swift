@@ -41,7 +41,8 @@ struct Serve: AsyncParsableCommand {
             // Printed once, on standard output, so it can be copied; it is not logged again.
             print("Service 'local' key (shown once): \(key)")
         }
-        let orchestrator = Orchestrator(store: opened.store)
+        let orchestrator = Orchestrator(
+            store: opened.store, cache: PlanCache(capacity: configuration.planCacheProducts))
         let baseURL = configuration.baseURL
         let app = try await FletcherApplication.make(
             configuration: configuration, orchestrator: orchestrator, logger: logger,

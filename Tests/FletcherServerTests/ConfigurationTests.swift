@@ -28,6 +28,8 @@ struct ConfigurationTests {
         #expect(defaults.services.first?.roles == Set(Role.allCases))
         #expect(defaults.generatedLocalKey?.count == 64)
         #expect(defaults.maxConnections == 10 && defaults.maxBodyBytes == 16_777_216)
+        #expect(defaults.planCacheProducts == 50_000)
+        #expect(try configuration(["PLAN_CACHE_PRODUCTS": "0"]).planCacheProducts == 0)
     }
 
     @Test func upstreamVariablesKeepTheirMeaning() throws {

@@ -12,7 +12,7 @@ public final class Orchestrator: Sendable {
 
     public init(
         store: any PlanStore, clock: any WallClock = SystemWallClock(), dispatching: Set<Compute> = [],
-        cache: PlanCache = PlanCache(capacity: 200_000), newRunID: @escaping @Sendable () -> UUID = { UUID() }
+        cache: PlanCache = PlanCache(capacity: 50_000), newRunID: @escaping @Sendable () -> UUID = { UUID() }
     ) {
         self.store = store
         self.clock = clock

@@ -22,6 +22,8 @@ public struct ServerConfiguration: Sendable {
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
     public var maxBodyBytes: Int
+    /// Products the in-memory plan cache keeps (across all plans); more means fewer reloads.
+    public var planCacheProducts: Int
     public var swaggerUIURL: String
 
     public static let defaultBaseURL = "http://127.0.0.1:3000"
@@ -63,6 +65,7 @@ public struct ServerConfiguration: Sendable {
             logLevel: try logLevel(environment["LOG_LEVEL"]),
             logFormat: try logFormat(environment["LOG_FORMAT"]),
             maxBodyBytes: try integer(environment, "MAX_BODY_BYTES", default: 16 * 1024 * 1024, in: 1024...(1 << 30)),
+            planCacheProducts: try integer(environment, "PLAN_CACHE_PRODUCTS", default: 50_000, in: 0...50_000_000),
             swaggerUIURL: environment["SWAGGER_UI_URL"] ?? SwaggerPage.defaultAssetsURL)
     }
 
