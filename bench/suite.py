@@ -192,7 +192,10 @@ def main():
         rss_after = server.rss_bytes()
         results["P4"] = {"plans": posted, "products": posted * 12, "rss_mb": rss_after / 1e6,
                          "rss_before_seeding_mb": rss_before / 1e6, "posts_per_second": posted / seeding_seconds,
-                         "bytes_per_posted_product": (rss_after - rss_before) / (posted * 12), "target": "<= 150 MB"}
+                         "bytes_per_posted_product": (rss_after - rss_before) / (posted * 12),
+                         # The cache holds PLAN_CACHE_PRODUCTS (default 50,000) products once full, so the
+                         # growth over that many is an upper bound of what one cached product costs.
+                         "bytes_per_cached_product": (rss_after - rss_before) / 50_000, "target": "<= 150 MB"}
 
         # P5: median search for a 6-character substring over those plans.
         samples = []
@@ -227,7 +230,7 @@ def main():
     print(f"P2 median ms  12 products {results['P2']['median_ms_12']:.2f}  10,002 products "
           f"{results['P2']['median_ms_10002']:.2f}  ratio {results['P2']['ratio']:.2f} (target <= 1.5)")
     print(f"P4 RSS        {results['P4']['rss_mb']:.0f} MB after {results['P4']['plans']} plans "
-          f"({results['P4']['bytes_per_posted_product']:.0f} B per posted product; target <= 150 MB)")
+          f"(at most {results['P4']['bytes_per_cached_product']:.0f} B per cached product; target <= 150 MB)")
     print(f"P5 search     median {results['P5']['median_ms']:.2f} ms over {results['P5']['plans']} plans (target <= 20 ms)")
     print(f"P6 start-up   {results['P6']['seconds_to_ready']:.2f} s to ready (target <= 1 s)")
     output = os.path.join(ROOT, "bench", "results", "latest.json")
