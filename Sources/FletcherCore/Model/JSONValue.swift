@@ -15,15 +15,6 @@ public enum JSONValue: Hashable, Sendable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// Nesting depth: a scalar is 0, `[]` and `{}` are 1, `[[1]]` is 2.
-    public var depth: Int {
-        switch self {
-        case .array(let items): 1 + (items.map(\.depth).max() ?? 0)
-        case .object(let members): 1 + (members.values.map(\.depth).max() ?? 0)
-        default: 0
-        }
-    }
-
     public subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { members[key] } else { nil }
     }

@@ -46,8 +46,4 @@ public final class PlanCache: Sendable {
             }
         }
     }
-
-    public var count: Int {
-        generations.withLock { $0.young.count + $0.old.count }
-    }
 }

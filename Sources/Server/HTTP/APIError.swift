@@ -17,7 +17,9 @@ struct APIError: Error, Sendable {
 
     static func forbidden(_ detail: String) -> APIError { APIError(status: .forbidden, detail: detail) }
 
-    static func notFound(_ detail: String) -> APIError { APIError(status: .notFound, detail: detail) }
+    /// A body not sent as JSON; raised before decoding and restated for the runtime's own refusal.
+    static let unsupportedMediaType = APIError(
+        status: .unsupportedMediaType, detail: "The request body must be sent as 'Content-Type: application/json'")
 
     static func unavailable(_ detail: String) -> APIError {
         APIError(status: .serviceUnavailable, detail: detail, headers: [.retryAfter: "5"])

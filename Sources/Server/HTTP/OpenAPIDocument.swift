@@ -60,9 +60,6 @@ struct RouteTable: Sendable {
         }
     }
 
-    /// Every template path, as written in the document.
-    var paths: [String] { routes.map { "/" + $0.template.joined(separator: "/") } }
-
     func route(for path: String) -> Route? {
         let segments = path.split(separator: "/").map(String.init)
         // Literal segments win over parameters, as in the router (`/api/plan/search` vs `/api/plan/{id}`).

@@ -78,9 +78,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     /// description are public), restated so that they name the field.
     private func detail(for error: any HTTPResponseConvertible, request: Request) -> String {
         let text = String(describing: error)
-        if error.httpStatus == .unsupportedMediaType {
-            return "The request body must be sent as 'Content-Type: application/json'"
-        }
+        if error.httpStatus == .unsupportedMediaType { return APIError.unsupportedMediaType.detail }
         if text.hasPrefix("Missing required request body") { return "A JSON request body is required" }
         return text
     }

@@ -13,11 +13,7 @@ struct RequestBodyMiddleware: ServerMiddleware {
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
         guard let body, Self.hasBody(request) else { return try await next(request, nil, metadata) }
-        guard Self.isJSON(request.headerFields[.contentType]) else {
-            throw APIError(
-                status: .unsupportedMediaType,
-                detail: "The request body must be sent as 'Content-Type: application/json'")
-        }
+        guard Self.isJSON(request.headerFields[.contentType]) else { throw APIError.unsupportedMediaType }
         let tooLarge = APIError(
             status: .contentTooLarge, detail: "The request body is larger than the limit of \(limit) bytes")
         if let length = request.headerFields[.contentLength].flatMap(Int.init), length > limit { throw tooLarge }
