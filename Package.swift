@@ -15,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0"..<"6.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0", traits: []),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
@@ -27,7 +28,11 @@ let package = Package(
     ],
     targets: [
         // The functional core: model, DAG, rules and the orchestrator. No I/O, no C, no HTTP.
-        .target(name: "FletcherCore", swiftSettings: swiftSettings),
+        .target(
+            name: "FletcherCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
 
         // Schema migrations, embedded in the binary so a deployed `fletcher` needs no files beside it.
         .target(
@@ -37,6 +42,8 @@ let package = Package(
             resources: [
                 .embedInCode("sqlite/0001_initial.sqlite.sql"),
                 .embedInCode("postgres/0001_initial.postgres.sql"),
+                .embedInCode("sqlite/0002_dispatch.sqlite.sql"),
+                .embedInCode("postgres/0002_dispatch.postgres.sql"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -68,6 +75,38 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // What both adapters share: JSON calls with error classification, webhook signatures.
+        .target(
+            name: "FletcherPlatform",
+            dependencies: ["FletcherCore", "FletcherHTTP", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Adapters/Platform",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FletcherCAMS",
+            dependencies: ["FletcherCore", "FletcherPlatform"],
+            path: "Sources/Adapters/CAMS",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FletcherDBXaaS",
+            dependencies: ["FletcherCore", "FletcherPlatform"],
+            path: "Sources/Adapters/DBXaaS",
+            swiftSettings: swiftSettings
+        ),
+
+        // In-process and standalone simulators of both platforms (adapters.md §8).
+        .target(
+            name: "FletcherSimulators",
+            dependencies: [
+                "FletcherCore", "FletcherHTTP", "FletcherPlatform",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Simulators",
+            swiftSettings: swiftSettings
+        ),
+
         // The HTTP server: REST API generated from openapi.yaml, auth, configuration, wiring.
         .target(
             name: "FletcherServer",
@@ -75,6 +114,10 @@ let package = Package(
                 "FletcherCore",
                 "FletcherSQLite",
                 "FletcherPostgres",
+                "FletcherHTTP",
+                "FletcherPlatform",
+                "FletcherCAMS",
+                "FletcherDBXaaS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
@@ -96,6 +139,8 @@ let package = Package(
                 "FletcherCore",
                 "FletcherSQLite",
                 "FletcherServer",
+                "FletcherSimulators",
+                "FletcherPlatform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -27,11 +27,13 @@ public struct Migration: Sendable, Hashable {
 
 public enum Migrations {
     public static let sqlite: [Migration] = [
-        Migration(version: 1, name: "initial", bytes: PackageResources._001_initial_sqlite_sql)
+        Migration(version: 1, name: "initial", bytes: PackageResources._001_initial_sqlite_sql),
+        Migration(version: 2, name: "dispatch", bytes: PackageResources._002_dispatch_sqlite_sql),
     ]
 
     public static let postgres: [Migration] = [
-        Migration(version: 1, name: "initial", bytes: PackageResources._001_initial_postgres_sql)
+        Migration(version: 1, name: "initial", bytes: PackageResources._001_initial_postgres_sql),
+        Migration(version: 2, name: "dispatch", bytes: PackageResources._002_dispatch_postgres_sql),
     ]
 }
 

@@ -12,7 +12,7 @@ import OpenAPIRuntime
 public enum FletcherApplication {
     /// Builds the application. `onServerRunning` receives the bound port (useful with port 0).
     public static func make(
-        configuration: ServerConfiguration, orchestrator: Orchestrator, logger: Logger,
+        configuration: ServerConfiguration, orchestrator: Orchestrator, dispatch: DispatchRuntime, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
         let document = try OpenAPIDocument.load(baseURL: configuration.baseURL)
@@ -24,7 +24,9 @@ public enum FletcherApplication {
         addOperationalRoutes(to: router, store: orchestrator.store)
         addDocumentationRoutes(to: router, document: document, swaggerUIURL: configuration.swaggerUIURL)
 
-        let handlers = APIHandlers(orchestrator: orchestrator, authenticator: authenticator)
+        CallbackRoute.add(to: router, intake: dispatch.intake, maxBodyBytes: configuration.maxBodyBytes)
+
+        let handlers = APIHandlers(orchestrator: orchestrator, authenticator: authenticator, runs: dispatch.store)
         try handlers.registerHandlers(
             on: router, serverURL: URL(string: "/")!,
             configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
@@ -38,6 +40,7 @@ public enum FletcherApplication {
             router: router,
             configuration: .init(
                 address: .hostname(configuration.bindHost, port: configuration.bindPort), serverName: "Fletcher"),
+            services: [dispatch],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }

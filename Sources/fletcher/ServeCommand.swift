@@ -20,8 +20,24 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Read configuration variables from this file instead of ./.env.")
     var envFile: String?
 
+    @Flag(
+        help: """
+            Demo mode: an in-memory SQLite database, simulators of C-AMS and DBXaaS on loopback, and a sample \
+            plan that runs to completion.
+            """)
+    var demo = false
+
     func run() async throws {
-        let configuration = try ServerConfiguration.from(Environment.load(envFile: envFile))
+        let environment = try FletcherServer.Environment.load(envFile: envFile)
+        if demo {
+            try await Demo.run(environment: environment) { try await serve($0, demoPlan: $1) }
+        } else {
+            try await serve(environment, demoPlan: nil)
+        }
+    }
+
+    private func serve(_ environment: FletcherServer.Environment, demoPlan: PlanParam?) async throws {
+        let configuration = try ServerConfiguration.from(environment)
         bootstrapLogging(configuration)
         let logger = {
             var logger = Logger(label: "fletcher")
@@ -42,11 +58,25 @@ struct Serve: AsyncParsableCommand {
             print("Service 'local' key (shown once): \(key)")
         }
         let orchestrator = Orchestrator(
-            store: opened.store, cache: PlanCache(capacity: configuration.planCacheProducts))
+            store: opened.store, dispatching: configuration.dispatch.dispatching,
+            cache: PlanCache(capacity: configuration.planCacheProducts))
         let baseURL = configuration.baseURL
+        let dispatch = DispatchRuntime(
+            configuration: configuration.dispatch, baseURL: { baseURL }, orchestrator: orchestrator,
+            store: opened.store, logger: logger)
         let app = try await FletcherApplication.make(
-            configuration: configuration, orchestrator: orchestrator, logger: logger,
-            onServerRunning: { port in logger.notice("Fletcher is serving \(baseURL) (port \(port))") })
+            configuration: configuration, orchestrator: orchestrator, dispatch: dispatch, logger: logger,
+            onServerRunning: { port in
+                logger.notice("Fletcher is serving \(baseURL) (port \(port))")
+                if let demoPlan {
+                    do {
+                        _ = try await orchestrator.post(demoPlan, by: "demo")
+                        logger.notice("demo plan posted: \(baseURL)/api/plan/\(demoPlan.dataset.id.lowercasedString)")
+                    } catch {
+                        logger.error("demo plan not posted: \(error)")
+                    }
+                }
+            })
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 

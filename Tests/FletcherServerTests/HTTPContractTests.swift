@@ -172,3 +172,20 @@ struct FailingStore: PlanStore {
     func search(_ term: String, page: Int) async throws -> SearchPage { throw Failure() }
     func pendingMigrationCount() async throws -> Int { throw Failure() }
 }
+
+extension FailingStore: DispatchStore {
+    func claim(_ compute: Compute, now: Timestamp, leaseUntil: Timestamp, limit: Int) async throws -> [OutboxItem] {
+        throw Failure()
+    }
+    func recordSubmission(_ runID: UUID, _ submission: Submission, at now: Timestamp) async throws { throw Failure() }
+    func postpone(_ item: OutboxItem, attempt: Int, until at: Timestamp, error: String) async throws { throw Failure() }
+    func complete(_ item: OutboxItem, error: String?) async throws { throw Failure() }
+    func liveRuns(_ compute: Compute, limit: Int) async throws -> [RunRef] { throw Failure() }
+    func run(_ runID: UUID) async throws -> RunRecord? { throw Failure() }
+    func run(_ compute: Compute, externalID: String) async throws -> RunRecord? { throw Failure() }
+    func runs(_ datasetID: UUID, _ dataProductID: UUID) async throws -> [RunRecord] { throw Failure() }
+    func callbackSeen(_ compute: Compute, deliveryID: String) async throws -> Bool { throw Failure() }
+    func rememberCallback(_ compute: Compute, deliveryID: String, at now: Timestamp, forgetBefore: Timestamp)
+        async throws
+    { throw Failure() }
+}

@@ -192,6 +192,9 @@ final class CountingStore: PlanStore {
         func write(_ delta: PlanDelta, datasetID: UUID, version: Int64, at now: Timestamp) throws {
             try inner.write(delta, datasetID: datasetID, version: version, at: now)
         }
+        func record(_ runs: RunChanges, datasetID: UUID, at now: Timestamp) throws {
+            try inner.record(runs, datasetID: datasetID, at: now)
+        }
     }
 }
 

@@ -9,6 +9,8 @@ public final class Orchestrator: Sendable {
     private let dispatching: Set<Compute>
     private let newRunID: @Sendable () -> UUID
     private let cache: PlanCache
+    /// Signalled after a commit that gave the dispatcher work (new attempts or cancels).
+    public let dispatchWork = Wakeup()
 
     public init(
         store: any PlanStore, clock: any WallClock = SystemWallClock(), dispatching: Set<Compute> = [],
@@ -21,6 +23,9 @@ public final class Orchestrator: Sendable {
         self.newRunID = newRunID
     }
 
+    /// The compute types whose queued products this orchestrator hands to an adapter.
+    public var dispatchingComputes: Set<Compute> { dispatching }
+
     /// Posts (creates or merges) a plan (`semantics.md` §3.2).
     public func post(_ param: PlanParam, by actor: String) async throws -> CommandOutcome {
         try await execute(.post(param), on: param.dataset.id, by: actor)
@@ -31,6 +36,7 @@ public final class Orchestrator: Sendable {
     public func execute(_ command: Command, on datasetID: UUID, by actor: String) async throws -> CommandOutcome {
         let context = EngineContext(actor: actor, now: clock.now(), dispatching: dispatching, newRunID: newRunID)
         let cache = self.cache
+        let dispatching = self.dispatching
         let result = try await store.withLockedDataset(datasetID) { transaction -> Committed in
             let stored = try Self.currentPlan(datasetID, in: transaction, cache: cache)
             let delta: PlanDelta
@@ -43,16 +49,19 @@ public final class Orchestrator: Sendable {
             guard !delta.isEmpty else {
                 guard let stored else { throw CommandError.datasetNotFound(datasetID) }
                 cache.put(datasetID, stored)
-                return Committed(state: stored, delta: delta)
+                return Committed(state: stored, delta: delta, dispatches: false)
             }
             let version = (stored?.version ?? 0) + 1
             try transaction.write(delta, datasetID: datasetID, version: version, at: context.now)
+            let runs = RunLedger.changes(of: command, from: stored, to: delta, dispatching: dispatching)
+            if !runs.isEmpty { try transaction.record(runs, datasetID: datasetID, at: context.now) }
             var state = stored ?? PlanState.empty(delta.dataset!)
             state.apply(delta, version: version)
-            return Committed(state: state, delta: delta)
+            return Committed(state: state, delta: delta, dispatches: !runs.started.isEmpty || !runs.superseded.isEmpty)
         }
         // Cached only once committed: a failed commit leaves the cache without this dataset.
         cache.put(datasetID, result.state)
+        if result.dispatches { dispatchWork.signal() }
         return CommandOutcome(result)
     }
 
@@ -88,6 +97,7 @@ public final class Orchestrator: Sendable {
     fileprivate struct Committed: Sendable {
         var state: PlanState
         var delta: PlanDelta
+        var dispatches: Bool
     }
 }
 

@@ -64,6 +64,10 @@ public protocol PlanTransaction {
 
     /// Writes the rows of `delta` and stamps the dataset with `version`.
     func write(_ delta: PlanDelta, datasetID: UUID, version: Int64, at now: Timestamp) throws
+
+    /// Writes what the command did to attempts: run rows and outbox items (`adapters.md` §3).
+    /// Called only with changes, after `write`, in the same transaction.
+    func record(_ runs: RunChanges, datasetID: UUID, at now: Timestamp) throws
 }
 
 /// The time source of the orchestrator (not Swift's `Clock`: this one reads the wall clock).

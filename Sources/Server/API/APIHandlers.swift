@@ -7,6 +7,7 @@ import OpenAPIRuntime
 struct APIHandlers: APIProtocol {
     let orchestrator: Orchestrator
     let authenticator: Authenticator
+    let runs: any DispatchStore
 
     /// The role each protected operation needs (`api.md` §2), enforced by `AuthenticationMiddleware`.
     static let requiredRoles: [String: Role] = [
@@ -62,13 +63,25 @@ struct APIHandlers: APIProtocol {
     }
 
     func getDataProduct(_ input: Operations.GetDataProduct.Input) async throws -> Operations.GetDataProduct.Output {
-        let datasetID = try APIError.uuid(input.path.datasetId, field: "dataset_id")
-        let productID = try APIError.uuid(input.path.dataProductId, field: "data_product_id")
+        let product = try await existingProduct(input.path.datasetId, input.path.dataProductId)
+        return .ok(.init(body: .json(product)))
+    }
+
+    /// The product a path names: 400 for a malformed id, 404 naming what does not exist.
+    private func existingProduct(_ datasetText: String, _ productText: String) async throws -> DataProduct {
+        let datasetID = try APIError.uuid(datasetText, field: "dataset_id")
+        let productID = try APIError.uuid(productText, field: "data_product_id")
         guard let product = try await orchestrator.dataProduct(datasetID, productID) else {
             guard try await orchestrator.plan(datasetID) != nil else { throw CommandError.datasetNotFound(datasetID) }
             throw CommandError.productNotFound(productID)
         }
-        return .ok(.init(body: .json(product)))
+        return product
+    }
+
+    func getRuns(_ input: Operations.GetRuns.Input) async throws -> Operations.GetRuns.Output {
+        let product = try await existingProduct(input.path.datasetId, input.path.dataProductId)
+        let datasetID = try APIError.uuid(input.path.datasetId, field: "dataset_id")
+        return .ok(.init(body: .json(try await runs.runs(datasetID, product.id))))
     }
 
     func updateStates(_ input: Operations.UpdateStates.Input) async throws -> Operations.UpdateStates.Output {

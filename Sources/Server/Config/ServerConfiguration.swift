@@ -25,6 +25,7 @@ public struct ServerConfiguration: Sendable {
     /// Products the in-memory plan cache keeps (across all plans); more means fewer reloads.
     public var planCacheProducts: Int
     public var swaggerUIURL: String
+    public var dispatch: DispatchConfiguration
 
     public static let defaultBaseURL = "http://127.0.0.1:3000"
 
@@ -66,7 +67,8 @@ public struct ServerConfiguration: Sendable {
             logFormat: try logFormat(environment["LOG_FORMAT"]),
             maxBodyBytes: try integer(environment, "MAX_BODY_BYTES", default: 16 * 1024 * 1024, in: 1024...(1 << 30)),
             planCacheProducts: try integer(environment, "PLAN_CACHE_PRODUCTS", default: 50_000, in: 0...50_000_000),
-            swaggerUIURL: environment["SWAGGER_UI_URL"] ?? SwaggerPage.defaultAssetsURL)
+            swaggerUIURL: environment["SWAGGER_UI_URL"] ?? SwaggerPage.defaultAssetsURL,
+            dispatch: try DispatchConfiguration.from(environment))
     }
 
     static func hostAndPort(ofBaseURL text: String) throws(ConfigurationError) -> (String, Int) {
@@ -90,7 +92,7 @@ public struct ServerConfiguration: Sendable {
         return (host.isEmpty ? "0.0.0.0" : host, port)
     }
 
-    private static func integer(
+    static func integer(
         _ environment: Environment, _ key: String, default value: Int, in range: ClosedRange<Int>
     ) throws(ConfigurationError) -> Int {
         guard let text = environment[key] else { return value }

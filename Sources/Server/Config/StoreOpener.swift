@@ -6,7 +6,7 @@ import Foundation
 
 /// Opens the store `DATABASE_URL` names, with low-level failures turned into one clear line.
 public struct OpenedStore: Sendable {
-    public let store: any PlanStore
+    public let store: any FletcherStore
     /// Applies this build's migrations; returns the ones applied now.
     public let migrate: @Sendable () async throws -> [Migration]
 

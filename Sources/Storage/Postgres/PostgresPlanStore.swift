@@ -5,7 +5,7 @@ import Foundation
 /// The production store: PostgreSQL through libpq, safe for several Fletcher instances on one
 /// database. Every mutation locks its dataset for the length of one short transaction.
 public final class PostgresPlanStore: PlanStore {
-    private let pool: PGPool
+    let pool: PGPool
     /// Serialization failures and deadlocks are retried this many times before a client sees one.
     private static let attempts = 5
 

@@ -105,4 +105,9 @@ final class PostgresPlanTransaction: PlanTransaction {
         }
         try connection.query("WITH " + parts.joined(separator: ",\n") + "\nSELECT 1", parameters)
     }
+
+    func record(_ runs: RunChanges, datasetID: UUID, at now: Timestamp) throws {
+        precondition(datasetID == self.datasetID, "a transaction writes only the dataset it locked")
+        try PostgresRuns.record(runs, datasetID: datasetID, at: now, on: connection)
+    }
 }

@@ -13,10 +13,16 @@ enum PostgresRows {
         "(timestamptz 'epoch' + \(micros) * interval '1 microsecond')"
     }
 
-    static let productColumns = """
-        id, compute, name, version, eager, passthrough::text, state, run_id, link, passback::text, extra::text, \
-        modified_by, \(micros("modified_date"))
-        """
+    static let productColumns = productColumns(of: nil)
+
+    /// The product columns `product(_:)` reads, qualified by `table` when given.
+    static func productColumns(of table: String?) -> String {
+        let p = table.map { $0 + "." } ?? ""
+        return """
+            \(p)id, \(p)compute, \(p)name, \(p)version, \(p)eager, \(p)passthrough::text, \(p)state, \(p)run_id, \
+            \(p)link, \(p)passback::text, \(p)extra::text, \(p)modified_by, \(micros(p + "modified_date"))
+            """
+    }
 
     static func product(_ row: [String?]) throws -> DataProduct {
         DataProduct(
@@ -94,7 +100,7 @@ enum PostgresRows {
         }
     }
 
-    private static func value<T: RawRepresentable<String>>(_ type: T.Type, _ text: String?) throws -> T {
+    static func value<T: RawRepresentable<String>>(_ type: T.Type, _ text: String?) throws -> T {
         guard let text, let value = T(rawValue: text) else { throw corrupt("'\(text ?? "NULL")' is not a \(T.self)") }
         return value
     }

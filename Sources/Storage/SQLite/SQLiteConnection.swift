@@ -111,6 +111,11 @@ final class SQLiteStatement {
     /// Binds values in order, from parameter 1.
     @discardableResult
     func bind(_ values: SQLiteValue...) throws -> SQLiteStatement {
+        try bind(values)
+    }
+
+    @discardableResult
+    func bind(_ values: [SQLiteValue]) throws -> SQLiteStatement {
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
             let code: Int32
@@ -157,7 +162,7 @@ final class SQLiteStatement {
     }
 }
 
-enum SQLiteValue {
+enum SQLiteValue: Sendable {
     case null
     case integer(Int64)
     case text(String)

@@ -8,8 +8,8 @@ import Foundation
 /// per-dataset serializability holds trivially. Reads use a second connection and never wait
 /// for writes.
 public final class SQLitePlanStore: PlanStore {
-    private let writer: SQLiteDatabase
-    private let reader: SQLiteDatabase
+    let writer: SQLiteDatabase
+    let reader: SQLiteDatabase
 
     /// Opens (creating if needed) the database at `path`; `":memory:"` gives a private in-memory
     /// database. Fails with a clear error when the file is not an SQLite database.

@@ -79,4 +79,9 @@ final class SQLitePlanTransaction: PlanTransaction {
             ).run()
         }
     }
+
+    func record(_ runs: RunChanges, datasetID: UUID, at now: Timestamp) throws {
+        precondition(datasetID == self.datasetID, "a transaction writes only the dataset it locked")
+        try SQLiteRuns.record(runs, datasetID: datasetID, at: now, on: connection)
+    }
 }

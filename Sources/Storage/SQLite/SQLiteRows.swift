@@ -4,8 +4,15 @@ import Foundation
 /// Column codecs between Fletcher's model and SQLite rows. A value that cannot be read back is
 /// reported as corruption rather than guessed at.
 enum SQLiteRows {
-    static let productColumns =
-        "id, compute, name, version, eager, passthrough, state, run_id, link, passback, extra, modified_by, modified_date"
+    static let productColumns = productColumns(of: nil)
+
+    /// The product columns `product(_:from:)` reads, qualified by `table` when given.
+    static func productColumns(of table: String?) -> String {
+        [
+            "id", "compute", "name", "version", "eager", "passthrough", "state", "run_id", "link", "passback", "extra",
+            "modified_by", "modified_date",
+        ].map { (table.map { $0 + "." } ?? "") + $0 }.joined(separator: ", ")
+    }
 
     static func product(_ row: SQLiteStatement, from column: Int32 = 0) throws -> DataProduct {
         let c = column
@@ -64,7 +71,7 @@ enum SQLiteRows {
         }
     }
 
-    private static func enumValue<T: RawRepresentable<String>>(_ type: T.Type, _ text: String) throws -> T {
+    static func enumValue<T: RawRepresentable<String>>(_ type: T.Type, _ text: String) throws -> T {
         guard let value = T(rawValue: text) else { throw corrupt("'\(text)' is not a valid \(T.self)") }
         return value
     }

@@ -25,13 +25,13 @@ enum TestServices {
 /// `local` service, whose key the body finds in `API.localKey`).
 func withFletcher<T: Sendable>(
     services: [ServiceAccount]? = TestServices.accounts, secret: String = String(repeating: "s", count: 32),
-    environment overrides: [String: String] = [:], store: (any PlanStore)? = nil, _ body: (API) async throws -> T
+    environment overrides: [String: String] = [:], store: (any FletcherStore)? = nil, _ body: (API) async throws -> T
 ) async throws -> T {
     var environment = ["DATABASE_URL": "sqlite::memory:", "BIND": "127.0.0.1:0", "SECRET_KEY": secret]
     environment.merge(overrides) { _, new in new }
     var configuration = try ServerConfiguration.from(Environment(environment))
     if let services { configuration.services = services }
-    let planStore: any PlanStore
+    let planStore: any FletcherStore
     if let store {
         planStore = store
     } else {
@@ -42,8 +42,13 @@ func withFletcher<T: Sendable>(
     var logger = Logger(label: "fletcher-test")
     logger.logLevel = .critical
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+    let orchestrator = Orchestrator(store: planStore, dispatching: configuration.dispatch.dispatching)
+    let baseURL = configuration.baseURL
+    let dispatch = DispatchRuntime(
+        configuration: configuration.dispatch, baseURL: { baseURL }, orchestrator: orchestrator,
+        store: planStore, logger: logger)
     let application = try await FletcherApplication.make(
-        configuration: configuration, orchestrator: Orchestrator(store: planStore), logger: logger,
+        configuration: configuration, orchestrator: orchestrator, dispatch: dispatch, logger: logger,
         onServerRunning: { continuation.yield($0) })
     return try await withRunningServer(application, ports: ports) { port in
         try await body(API(base: "http://127.0.0.1:\(port)", localKey: configuration.generatedLocalKey))

@@ -1,0 +1,57 @@
+import Foundation
+import Logging
+
+/// Takes platform callbacks (`adapters.md` §1, §4, §5): the adapter authenticates and decodes,
+/// reports go through the guarded update path, replayed deliveries are applied once, and
+/// "look at run X" hints become an immediate poll.
+public struct CallbackIntake: Sendable {
+    public enum Outcome: String, Sendable, Hashable {
+        case applied, duplicate, stale, polling
+    }
+
+    private let store: any DispatchStore
+    private let poller: Poller
+    private let platforms: [Compute: ComputePlatform]
+    private let clock: any WallClock
+    /// Remembered deliveries are forgotten after this long; the signature window is 5 minutes.
+    private static let rememberSeconds = 3_600.0
+
+    public init(store: any DispatchStore, poller: Poller, platforms: [ComputePlatform], clock: any WallClock) {
+        self.store = store
+        self.poller = poller
+        self.platforms = Dictionary(uniqueKeysWithValues: platforms.map { ($0.compute, $0) })
+        self.clock = clock
+    }
+
+    /// The platform of `compute`, when Fletcher dispatches to it.
+    public func accepts(_ compute: Compute) -> Bool { platforms[compute] != nil }
+
+    /// Handles one callback. Throws `CallbackRejection` when it is not authentic or does not
+    /// parse (nothing applied), or the store's error (the platform should retry).
+    public func receive(_ compute: Compute, headers: [String: String], body: [UInt8]) async throws -> Outcome {
+        guard let platform = platforms[compute] else { throw CallbackRejection.unauthorized("not dispatching") }
+        let now = clock.now()
+        switch try platform.adapter.verifyCallback(headers: headers, body: body, now: now) {
+        case .report(let runID, let status, let deliveryID):
+            if let deliveryID, try await store.callbackSeen(compute, deliveryID: deliveryID) { return .duplicate }
+            guard let run = try await store.run(runID), run.compute == compute, let ref = run.ref ?? unsubmitted(run)
+            else { return .stale }
+            let outcome = await poller.apply(status, of: ref, on: compute)
+            if let deliveryID {
+                try await store.rememberCallback(
+                    compute, deliveryID: deliveryID, at: now, forgetBefore: now.adding(seconds: -Self.rememberSeconds))
+            }
+            return outcome.map { $0.stale ? .stale : .applied } ?? .stale
+        case .poll(let externalID):
+            guard let ref = try await store.run(compute, externalID: externalID)?.ref else { return .stale }
+            // Answered at once; the poll runs on its own (platforms time callbacks out quickly).
+            Task { await poller.poll(ref, on: platform) }
+            return .polling
+        }
+    }
+
+    /// A callback can overtake the recording of its submit: the run is then known by run id only.
+    private func unsubmitted(_ run: RunRecord) -> RunRef? {
+        RunRef(runID: run.runID, datasetID: run.datasetID, dataProductID: run.dataProductID, externalID: "")
+    }
+}

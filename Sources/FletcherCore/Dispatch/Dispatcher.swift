@@ -1,0 +1,175 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Hands queued attempts to their platforms (`adapters.md` §3): claims due outbox items with a
+/// lease, submits them with the run id as idempotency key, retries with backoff, fails the
+/// product when the platform refuses or the attempts run out, and sends cancels.
+public final class Dispatcher: Sendable {
+    private let orchestrator: Orchestrator
+    private let store: any DispatchStore
+    private let platforms: [Compute: ComputePlatform]
+    private let poller: Poller
+    private let settings: DispatchSettings
+    private let clock: any WallClock
+    private let random: @Sendable () -> Double
+    private let logger: Logger
+    private let inFlight = Mutex([Compute: Int]())
+
+    public init(
+        orchestrator: Orchestrator, store: any DispatchStore, platforms: [ComputePlatform], poller: Poller,
+        settings: DispatchSettings = DispatchSettings(), clock: any WallClock = SystemWallClock(),
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger
+    ) {
+        self.orchestrator = orchestrator
+        self.store = store
+        self.platforms = Dictionary(uniqueKeysWithValues: platforms.map { ($0.compute, $0) })
+        self.poller = poller
+        self.settings = settings
+        self.clock = clock
+        self.random = random
+        self.logger = logger
+    }
+
+    /// Runs until the task is cancelled. Woken by new work and finished calls; looks at the
+    /// outbox at least every `idleSeconds` (work of other instances, retries falling due).
+    public func run() async {
+        let wakeup = orchestrator.dispatchWork
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                for platform in platforms.values.sorted(by: { $0.compute < $1.compute }) {
+                    for item in await claim(platform) {
+                        group.addTask {
+                            await self.process(item, on: platform)
+                            self.inFlight.withLock { $0[platform.compute, default: 0] -= 1 }
+                            wakeup.signal()
+                        }
+                    }
+                }
+                await wakeup.wait(upTo: .seconds(settings.idleSeconds))
+            }
+        }
+    }
+
+    private func claim(_ platform: ComputePlatform) async -> [OutboxItem] {
+        let free = platform.limits.concurrency - inFlight.withLock { $0[platform.compute, default: 0] }
+        guard free > 0 else { return [] }
+        let now = clock.now()
+        do {
+            let items = try await store.claim(
+                platform.compute, now: now, leaseUntil: now.adding(seconds: settings.leaseSeconds), limit: free)
+            inFlight.withLock { $0[platform.compute, default: 0] += items.count }
+            return items
+        } catch {
+            logger.warning("cannot read the outbox", metadata: ["compute": "\(platform.compute)", "error": "\(error)"])
+            return []
+        }
+    }
+
+    private func process(_ item: OutboxItem, on platform: ComputePlatform) async {
+        do {
+            switch item.kind {
+            case .dispatch: try await dispatch(item, on: platform)
+            case .cancel: try await cancel(item, on: platform)
+            }
+        } catch {
+            // A store failure: the item keeps its lease and is taken again when that runs out.
+            logger.warning(
+                "outbox item left to its lease",
+                metadata: ["run_id": "\(item.runID.lowercasedString)", "kind": "\(item.kind)", "error": "\(error)"])
+        }
+    }
+
+    private func dispatch(_ item: OutboxItem, on platform: ComputePlatform) async throws {
+        guard item.isCurrent, let product = item.product else {
+            // Superseded (cleared, disabled, overridden) or gone: nothing to send.
+            try await store.complete(item, error: nil)
+            return
+        }
+        let attempt = Attempt(
+            runID: item.runID, datasetID: item.datasetID, dataProductID: item.dataProductID, name: product.name,
+            version: product.version, passthrough: product.passthrough, number: item.attempt)
+        let submission: Submission
+        do {
+            try await platform.bucket.acquire()
+            submission = try await platform.adapter.submit(attempt)
+        } catch let error as AdapterError {
+            try await failed(item, error)
+            return
+        }
+        try await store.recordSubmission(item.runID, submission, at: clock.now())
+        logger.debug(
+            "submitted",
+            metadata: ["run_id": "\(item.runID.lowercasedString)", "external_id": "\(submission.externalID)"])
+        let ref = RunRef(
+            runID: item.runID, datasetID: item.datasetID, dataProductID: item.dataProductID,
+            externalID: submission.externalID)
+        if let state = submission.state {
+            if state != .queued {
+                await poller.apply(RunStatus(state: state, link: submission.link), of: ref, on: platform.compute)
+            }
+        } else {
+            // The platform did not say; ask now rather than at the next poll, so a run that
+            // finished before its callback could be matched is not missed.
+            await poller.poll(ref, on: platform)
+        }
+    }
+
+    private func cancel(_ item: OutboxItem, on platform: ComputePlatform) async throws {
+        if item.dispatchPending {
+            // The submit may be in flight: cancel once its outcome is recorded.
+            guard item.attempt < settings.maxAttempts else { return try await store.complete(item, error: nil) }
+            let message = "waiting for the submit in flight"
+            return try await store.postpone(item, attempt: item.attempt + 1, until: retryTime(item), error: message)
+        }
+        guard let externalID = item.externalID else { return try await store.complete(item, error: nil) }
+        let ref = RunRef(
+            runID: item.runID, datasetID: item.datasetID, dataProductID: item.dataProductID, externalID: externalID)
+        do {
+            try await platform.bucket.acquire()
+            try await platform.adapter.cancel(ref)
+            try await store.complete(item, error: nil)
+        } catch let error as AdapterError {
+            if error.kind == .retryable, item.attempt < settings.maxAttempts {
+                try await store.postpone(
+                    item, attempt: item.attempt + 1, until: retryTime(item, error), error: error.message)
+            } else {
+                logger.notice("cancel not delivered", metadata: ["run_id": "\(item.runID)", "error": "\(error)"])
+                try await store.complete(item, error: "cancel: \(error.message)")
+            }
+        }
+    }
+
+    /// A submit failed: retry later while that can help, else the product fails through the
+    /// normal update path with the reason in its passback.
+    private func failed(_ item: OutboxItem, _ error: AdapterError) async throws {
+        if error.kind == .retryable, item.attempt < settings.maxAttempts {
+            logger.info(
+                "submit failed; retrying",
+                metadata: [
+                    "run_id": "\(item.runID.lowercasedString)", "attempt": "\(item.attempt)", "error": "\(error)",
+                ])
+            try await store.postpone(
+                item, attempt: item.attempt + 1, until: retryTime(item, error), error: error.message)
+            return
+        }
+        let kind = error.kind == .permanent ? "permanent" : "attempts_exhausted"
+        logger.warning(
+            "dispatch failed",
+            metadata: ["run_id": "\(item.runID.lowercasedString)", "kind": "\(kind)", "error": "\(error)"])
+        let report = RunReport(
+            dataProductID: item.dataProductID, runID: item.runID, state: .failed,
+            passback: [
+                "fletcher_error": [
+                    "kind": .string(kind), "message": .string(error.message), "attempts": .int(Int64(item.attempt)),
+                ]
+            ])
+        _ = try await orchestrator.report(report, on: item.datasetID, by: item.compute.actor)
+        try await store.complete(item, error: error.message)
+    }
+
+    private func retryTime(_ item: OutboxItem, _ error: AdapterError? = nil) -> Timestamp {
+        let delay = settings.backoff.delay(after: item.attempt, retryAfter: error?.retryAfter, unit: random())
+        return clock.now().adding(seconds: delay)
+    }
+}

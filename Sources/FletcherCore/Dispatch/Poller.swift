@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+
+/// Asks platforms about their live runs every `pollSeconds` and feeds the answers to the core
+/// (`adapters.md` §3 step 4); also polls single runs at once when a callback or a submit hints.
+public final class Poller: Sendable {
+    private let orchestrator: Orchestrator
+    private let store: any DispatchStore
+    private let platforms: [ComputePlatform]
+    private let logger: Logger
+    /// Live runs asked about per sweep at most; the oldest first, the rest at the next sweep.
+    private static let sweepSize = 1_000
+
+    public init(orchestrator: Orchestrator, store: any DispatchStore, platforms: [ComputePlatform], logger: Logger) {
+        self.orchestrator = orchestrator
+        self.store = store
+        self.platforms = platforms
+        self.logger = logger
+    }
+
+    /// Runs until the task is cancelled: one loop per platform that polls.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            for platform in platforms where platform.limits.pollSeconds > 0 {
+                group.addTask {
+                    while !Task.isCancelled {
+                        await self.sweep(platform)
+                        try? await Task.sleep(for: .seconds(platform.limits.pollSeconds))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Polls every live run of `platform` once, `concurrency` at a time.
+    public func sweep(_ platform: ComputePlatform) async {
+        let runs: [RunRef]
+        do {
+            runs = try await store.liveRuns(platform.compute, limit: Self.sweepSize)
+        } catch {
+            logger.warning("cannot list live runs", metadata: ["compute": "\(platform.compute)", "error": "\(error)"])
+            return
+        }
+        await withTaskGroup(of: Void.self) { group in
+            var next = runs.makeIterator()
+            for _ in 0..<max(platform.limits.concurrency, 1) {
+                guard let run = next.next() else { break }
+                group.addTask { await self.poll(run, on: platform) }
+            }
+            while await group.next() != nil {
+                guard let run = next.next() else { continue }
+                group.addTask { await self.poll(run, on: platform) }
+            }
+        }
+    }
+
+    /// Asks the platform about one run and applies the answer.
+    public func poll(_ run: RunRef, on platform: ComputePlatform) async {
+        do {
+            try await platform.bucket.acquire()
+            let status = try await platform.adapter.status(run)
+            await apply(status, of: run, on: platform.compute)
+        } catch {
+            logger.notice(
+                "poll failed",
+                metadata: [
+                    "run_id": "\(run.runID.lowercasedString)", "external_id": "\(run.externalID)", "error": "\(error)",
+                ])
+        }
+    }
+
+    /// Applies a platform's word on a run through the guarded update path (`semantics.md` §3.8).
+    @discardableResult
+    public func apply(_ status: RunStatus, of run: RunRef, on compute: Compute) async -> CommandOutcome? {
+        let report = RunReport(
+            dataProductID: run.dataProductID, runID: run.runID, state: status.state, link: status.link,
+            passback: status.passback)
+        do {
+            let outcome = try await orchestrator.report(report, on: run.datasetID, by: compute.actor)
+            if outcome?.stale ?? true {
+                logger.debug("stale report ignored", metadata: ["run_id": "\(run.runID.lowercasedString)"])
+            }
+            return outcome
+        } catch {
+            logger.warning(
+                "report not applied", metadata: ["run_id": "\(run.runID.lowercasedString)", "error": "\(error)"])
+            return nil
+        }
+    }
+}

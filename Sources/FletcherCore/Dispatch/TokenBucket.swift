@@ -1,0 +1,32 @@
+import Synchronization
+
+/// Limits the rate of calls to one platform: `rate` tokens a second, bursts of up to `rate`.
+public final class TokenBucket: Sendable {
+    private struct Bucket {
+        var tokens: Double
+        var refilledAt: ContinuousClock.Instant
+    }
+
+    private let rate: Double
+    private let bucket: Mutex<Bucket>
+
+    public init(ratePerSecond: Double) {
+        rate = max(ratePerSecond, 0.001)
+        bucket = Mutex(Bucket(tokens: max(ratePerSecond, 1), refilledAt: .now))
+    }
+
+    /// Waits until a token is free and takes it. Callers queue by reserving in order: a token
+    /// drawn below zero is a debt the caller sleeps off.
+    public func acquire() async throws {
+        let wait = bucket.withLock { bucket -> Double in
+            let now = ContinuousClock.now
+            let elapsed = bucket.refilledAt.duration(to: now)
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            bucket.tokens = min(max(rate, 1), bucket.tokens + seconds * rate)
+            bucket.refilledAt = now
+            bucket.tokens -= 1
+            return bucket.tokens >= 0 ? 0 : -bucket.tokens / rate
+        }
+        if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
+    }
+}

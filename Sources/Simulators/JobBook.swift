@@ -1,0 +1,81 @@
+import Foundation
+import Synchronization
+
+/// Where a simulated run is.
+public enum SimulatedPhase: String, Sendable, Hashable {
+    case queued, running, succeeded, failed, cancelled
+
+    var isFinal: Bool { self == .succeeded || self == .failed || self == .cancelled }
+}
+
+/// One simulated run and what it was submitted with.
+public struct SimulatedJob: Sendable, Hashable {
+    public var id: String
+    public var idempotencyKey: String
+    public var phase: SimulatedPhase
+    /// The submit body as received.
+    public var request: [String: String]
+}
+
+/// The jobs of one simulated platform: idempotent submits (the same key gets the same job back),
+/// a count of submits per key, and phase changes reported to `onChange`.
+final class JobBook: Sendable {
+    private struct Book {
+        var jobs: [String: SimulatedJob] = [:]
+        var byKey: [String: String] = [:]
+        var submits: [String: Int] = [:]
+        var nextID = 1
+    }
+
+    private let book = Mutex(Book())
+
+    /// Returns the key's job, creating it on first sight.
+    func submit(key: String, request: [String: String]) -> (job: SimulatedJob, created: Bool) {
+        book.withLock { book in
+            book.submits[key, default: 0] += 1
+            if let id = book.byKey[key], let job = book.jobs[id] { return (job, false) }
+            let id = String(book.nextID)
+            book.nextID += 1
+            let job = SimulatedJob(id: id, idempotencyKey: key, phase: .queued, request: request)
+            book.jobs[id] = job
+            book.byKey[key] = id
+            return (job, true)
+        }
+    }
+
+    func job(_ id: String) -> SimulatedJob? { book.withLock { $0.jobs[id] } }
+
+    /// Moves a job on unless it already ended; returns it when it changed.
+    func move(_ id: String, to phase: SimulatedPhase) -> SimulatedJob? {
+        book.withLock { book in
+            guard var job = book.jobs[id], !job.phase.isFinal, job.phase != phase else { return nil }
+            job.phase = phase
+            book.jobs[id] = job
+            return job
+        }
+    }
+
+    var jobs: [SimulatedJob] { book.withLock { Array($0.jobs.values) } }
+
+    func submits(forKey key: String) -> Int { book.withLock { $0.submits[key] ?? 0 } }
+
+    var submitsByKey: [String: Int] { book.withLock { $0.submits } }
+}
+
+/// Runs each new job through its phases in real time, telling `report` about every change.
+struct JobRunner: Sendable {
+    let book: JobBook
+    let faults: FaultPlan
+
+    func start(_ job: SimulatedJob, report: @escaping @Sendable (SimulatedJob) async -> Void) {
+        let settings = faults.current
+        let fails = Double.random(in: 0..<1) < settings.failureRatio
+        Task {
+            let half = settings.runSeconds / 2
+            if half > 0 { try? await Task.sleep(for: .seconds(half)) }
+            if let running = book.move(job.id, to: .running) { await report(running) }
+            if half > 0 { try? await Task.sleep(for: .seconds(half)) }
+            if let done = book.move(job.id, to: fails ? .failed : .succeeded) { await report(done) }
+        }
+    }
+}
