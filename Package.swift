@@ -204,7 +204,7 @@ let package = Package(
             name: "FletcherServerTests",
             dependencies: [
                 "FletcherServer", "FletcherHTTP", "FletcherCore", "FletcherSQLite", "FletcherPostgres",
-                "FletcherTestSupport",
+                "FletcherTestSupport", "FletcherSimulators", "FletcherPlatform", "FletcherCAMS", "FletcherDBXaaS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),

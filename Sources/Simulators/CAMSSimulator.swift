@@ -59,11 +59,12 @@ public final class CAMSSimulator: Sendable {
 
     private func submit(_ request: Request) async throws -> Response {
         try authorize(request)
-        let fault = faults.next(for: .submit)
-        if let refusal = SimulatorHTTP.refusal(fault) { return refusal }
         guard let key = SimulatorHTTP.header(request, "Idempotency-Key"), !key.isEmpty else {
             return SimulatorHTTP.error(.badRequest, "MISSING_KEY", "Idempotency-Key is required")
         }
+        book.count(key: key)
+        let fault = faults.next(for: .submit)
+        if let refusal = SimulatorHTTP.refusal(fault) { return refusal }
         guard let body = try await SimulatorHTTP.body(request), case .object(let fields) = body,
             let runID = fields["run_id"]?.stringValue
         else { return SimulatorHTTP.error(.badRequest, "BAD_BODY", "the body must be a job object with run_id") }

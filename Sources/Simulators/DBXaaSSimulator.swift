@@ -62,13 +62,14 @@ public final class DBXaaSSimulator: Sendable {
 
     private func runNow(_ request: Request) async throws -> Response {
         try authorize(request)
-        let fault = faults.next(for: .submit)
-        if let refusal = SimulatorHTTP.refusal(fault) { return refusal }
         guard let body = try await SimulatorHTTP.body(request), let jobID = body["job_id"]?.intValue else {
             return SimulatorHTTP.error(.badRequest, "INVALID_PARAMETER_VALUE", "job_id is required")
         }
         // Without a token every call starts a run, as on the real platform.
         let key = body["idempotency_token"]?.stringValue ?? UUID().uuidString
+        book.count(key: key)
+        let fault = faults.next(for: .submit)
+        if let refusal = SimulatorHTTP.refusal(fault) { return refusal }
         let (job, created) = book.submit(key: key, request: ["job_id": String(jobID)])
         if created { JobRunner(book: book, faults: faults).start(job) { await self.notifyChange($0) } }
         let answer = SimulatorHTTP.json(

@@ -29,10 +29,14 @@ final class JobBook: Sendable {
 
     private let book = Mutex(Book())
 
+    /// Counts a submit request carrying `key`, whatever becomes of it.
+    func count(key: String) {
+        book.withLock { $0.submits[key, default: 0] += 1 }
+    }
+
     /// Returns the key's job, creating it on first sight.
     func submit(key: String, request: [String: String]) -> (job: SimulatedJob, created: Bool) {
         book.withLock { book in
-            book.submits[key, default: 0] += 1
             if let id = book.byKey[key], let job = book.jobs[id] { return (job, false) }
             let id = String(book.nextID)
             book.nextID += 1

@@ -49,7 +49,7 @@ public struct TestDatabase: Sendable {
     }
 
     /// A store on this database, with migrations applied.
-    public func open(maxConnections: Int = 8) async throws -> any PlanStore {
+    public func open(maxConnections: Int = 8) async throws -> any FletcherStore {
         switch backend {
         case .sqlite:
             let store = try await SQLitePlanStore.open(path: location)

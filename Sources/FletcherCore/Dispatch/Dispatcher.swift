@@ -15,6 +15,9 @@ public final class Dispatcher: Sendable {
     private let random: @Sendable () -> Double
     private let logger: Logger
     private let inFlight = Mutex([Compute: Int]())
+    /// The earliest retry this dispatcher scheduled, so it wakes for it rather than at the next
+    /// idle look (retries of other instances are found by that look).
+    private let nextRetry = Mutex<Timestamp?>(nil)
 
     public init(
         orchestrator: Orchestrator, store: any DispatchStore, platforms: [ComputePlatform], poller: Poller,
@@ -46,9 +49,20 @@ public final class Dispatcher: Sendable {
                         }
                     }
                 }
-                await wakeup.wait(upTo: .seconds(settings.idleSeconds))
+                await wakeup.wait(upTo: .seconds(idleWait()))
             }
         }
+    }
+
+    private func idleWait() -> Double {
+        let now = clock.now()
+        let retry = nextRetry.withLock { next -> Timestamp? in
+            if let due = next, due <= now { next = nil }
+            return next
+        }
+        guard let retry else { return settings.idleSeconds }
+        let seconds = Double(retry.microsecondsSinceEpoch - now.microsecondsSinceEpoch) / 1_000_000
+        return min(settings.idleSeconds, max(seconds, 0.001))
     }
 
     private func claim(_ platform: ComputePlatform) async -> [OutboxItem] {
@@ -170,6 +184,8 @@ public final class Dispatcher: Sendable {
 
     private func retryTime(_ item: OutboxItem, _ error: AdapterError? = nil) -> Timestamp {
         let delay = settings.backoff.delay(after: item.attempt, retryAfter: error?.retryAfter, unit: random())
-        return clock.now().adding(seconds: delay)
+        let due = clock.now().adding(seconds: delay)
+        nextRetry.withLock { next in next = min(next ?? due, due) }
+        return due
     }
 }

@@ -5,6 +5,7 @@ import FletcherServer
 import FletcherTestSupport
 import Foundation
 import Logging
+import Synchronization
 
 /// Service accounts the server tests log in as; each key is its name reversed.
 enum TestServices {
@@ -43,13 +44,17 @@ func withFletcher<T: Sendable>(
     logger.logLevel = .critical
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     let orchestrator = Orchestrator(store: planStore, dispatching: configuration.dispatch.dispatching)
-    let baseURL = configuration.baseURL
+    // Callback URLs must name the port the server got, known only once it runs.
+    let address = Mutex(configuration.baseURL)
     let dispatch = DispatchRuntime(
-        configuration: configuration.dispatch, baseURL: { baseURL }, orchestrator: orchestrator,
+        configuration: configuration.dispatch, baseURL: { address.withLock { $0 } }, orchestrator: orchestrator,
         store: planStore, logger: logger)
     let application = try await FletcherApplication.make(
         configuration: configuration, orchestrator: orchestrator, dispatch: dispatch, logger: logger,
-        onServerRunning: { continuation.yield($0) })
+        onServerRunning: { port in
+            address.withLock { $0 = "http://127.0.0.1:\(port)" }
+            continuation.yield(port)
+        })
     return try await withRunningServer(application, ports: ports) { port in
         try await body(API(base: "http://127.0.0.1:\(port)", localKey: configuration.generatedLocalKey))
     }

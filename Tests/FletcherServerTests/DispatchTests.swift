@@ -1,0 +1,97 @@
+import FletcherCore
+import FletcherSimulators
+import FletcherTestSupport
+import Foundation
+import Testing
+
+/// Dispatch end to end (`adapters.md`): Fletcher over real HTTP (libcurl) to both simulators on
+/// loopback, reports coming back by callback or poll.
+@Suite("Dispatch to the platform simulators")
+struct DispatchTests {
+    @Test(arguments: Backend.available)
+    func aPlanRunsToSuccessByItselfWithCallbacks(backend: Backend) async throws {
+        let directory = try TemporaryDirectory()
+        let store = try await TestDatabase.make(backend, in: directory).open()
+        try await withPlatforms { platforms in
+            try await withFletcher(environment: platforms.environment(), store: store) { api in
+                platforms.notify(api)
+                var factory = PlanFactory()
+                let plan = dispatchPlan(
+                    &factory, ["A", "B", "C", "D", "E"], [("A", "C"), ("B", "C"), ("C", "D"), ("C", "E")],
+                    dbxaas: ["B", "D"])
+                let posted = try await api.call("POST", "/api/plan", json: plan, token: try await api.token("admin"))
+                #expect(posted.status == 200, "\(posted.text)")
+                try await eventually("every product succeeds") {
+                    try await api.states(factory.datasetID).values.allSatisfy { $0 == .success }
+                }
+                try await expectRecorded(api, plan, platforms)
+            }
+        }
+    }
+
+    @Test func aPlanRunsToSuccessByPollingAlone() async throws {
+        var settings = SimulatorSettings()
+        settings.callbacks = false
+        try await withPlatforms(settings) { platforms in
+            let environment = platforms.environment(["CAMS_POLL_SECONDS": "0.1", "DBXAAS_POLL_SECONDS": "0.1"])
+            try await withFletcher(environment: environment) { api in
+                var factory = PlanFactory()
+                let plan = dispatchPlan(&factory, ["A", "B", "C"], [("A", "B"), ("B", "C")], dbxaas: ["B"])
+                _ = try await api.call("POST", "/api/plan", json: plan, token: try await api.token("admin"))
+                try await eventually("every product succeeds") {
+                    try await api.states(factory.datasetID).values.allSatisfy { $0 == .success }
+                }
+                try await expectRecorded(api, plan, platforms)
+            }
+        }
+    }
+
+    /// Links, passbacks and one complete run per product.
+    private func expectRecorded(_ api: API, _ param: PlanParam, _ platforms: Platforms) async throws {
+        let plan = try await api.plan(param.dataset.id)
+        for product in plan.dataProducts {
+            let runs = try await api.runs(param.dataset.id, product.id)
+            let run = try #require(runs.first)
+            #expect(runs.count == 1, "\(product.name): \(runs)")
+            #expect(run.runID == product.runID && run.state == .success && run.attempts == 1)
+            #expect(run.externalID != nil && run.submittedAt != nil && run.finishedAt != nil)
+            #expect(run.startedAt.map { $0 <= run.finishedAt! } ?? false)
+            #expect(product.link?.hasPrefix(product.compute == .cams ? platforms.camsURL : platforms.dbxaasURL) == true)
+            if product.compute == .cams {
+                #expect(product.passback?["rows"] == .int(42), "the job's output is the passback")
+            }
+        }
+        let camsIDs = Set(plan.dataProducts.filter { $0.compute == .cams }.map(\.id.lowercasedString))
+        #expect(platforms.jobsPerProduct == Dictionary(uniqueKeysWithValues: camsIDs.map { ($0, 1) }))
+        #expect(platforms.dbxaas.jobs.count == plan.dataProducts.count - camsIDs.count)
+    }
+
+    /// Exactly once (R2 in one process): lost answers, stalls past the client's timeout and
+    /// outages make Fletcher resubmit with the same idempotency key, never start a second run.
+    @Test func retriesAfterLostAnswersNeverStartASecondRun() async throws {
+        var settings = SimulatorSettings()
+        settings.stallSeconds = 1
+        try await withPlatforms(settings) { platforms in
+            platforms.cams.inject([.acceptThenFail, .timeout, .serverError, .acceptThenFail], on: .submit)
+            platforms.dbxaas.inject([.acceptThenFail, .timeout, .throttle(retryAfter: 0)], on: .submit)
+            let environment = platforms.environment(["CAMS_TIMEOUT_SECONDS": "0.3", "DBXAAS_TIMEOUT_SECONDS": "0.3"])
+            try await withFletcher(environment: environment) { api in
+                platforms.notify(api)
+                var factory = PlanFactory()
+                let plan = dispatchPlan(&factory, ["A", "B", "C", "D"], dbxaas: ["C", "D"])
+                _ = try await api.call("POST", "/api/plan", json: plan, token: try await api.token("admin"))
+                try await eventually("every product succeeds") {
+                    try await api.states(factory.datasetID).values.allSatisfy { $0 == .success }
+                }
+                #expect(platforms.jobsPerProduct.values.allSatisfy { $0 == 1 } && platforms.jobsPerProduct.count == 2)
+                #expect(platforms.dbxaas.jobs.count == 2)
+                let resubmitted =
+                    platforms.cams.submitsByKey.values.filter { $0 > 1 }.count
+                    + platforms.dbxaas.submitsByKey.values.filter { $0 > 1 }.count
+                #expect(resubmitted >= 2, "faults must have forced resubmits")
+                let runs = try await api.runs(factory.datasetID, factory.id("A"))
+                #expect(runs.count == 1 && runs[0].state == .success)
+            }
+        }
+    }
+}

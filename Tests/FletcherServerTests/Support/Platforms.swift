@@ -1,0 +1,111 @@
+import FletcherCore
+import FletcherHTTP
+import FletcherPlatform
+import FletcherSimulators
+import FletcherTestSupport
+import Foundation
+import Testing
+
+/// Both simulators on loopback, and the Fletcher configuration that dispatches to them.
+struct Platforms: Sendable {
+    let cams: CAMSSimulator
+    let dbxaas: DBXaaSSimulator
+    let camsURL: String
+    let dbxaasURL: String
+
+    static let secret = "whsec_" + Data("fletcher-test-webhook-secret-32b".utf8).base64EncodedString()
+    static let webhook = BasicCredentials(user: "dbx", password: "hook-password")
+
+    /// Fletcher's variables for dispatching to both, callbacks only (no polling), fast retries.
+    func environment(_ overrides: [String: String] = [:]) -> [String: String] {
+        var environment = [
+            "CAMS_URL": camsURL, "CAMS_TOKEN": "cams-token", "CAMS_CALLBACK_SECRET": Self.secret,
+            "DBXAAS_URL": dbxaasURL, "DBXAAS_TOKEN": "dbx-token", "DBXAAS_WEBHOOK_USER": Self.webhook.user,
+            "DBXAAS_WEBHOOK_PASSWORD": Self.webhook.password, "CAMS_POLL_SECONDS": "0", "DBXAAS_POLL_SECONDS": "0",
+            "DISPATCH_BACKOFF_BASE_SECONDS": "0.02", "DISPATCH_BACKOFF_CAP_SECONDS": "0.2",
+        ]
+        environment.merge(overrides) { _, new in new }
+        return environment
+    }
+
+    /// Points DBXaaS notifications at the Fletcher under test.
+    func notify(_ api: API) {
+        dbxaas.notify(api.base + "/api/callback/dbxaas", credentials: Self.webhook)
+    }
+
+    /// Jobs each product got on its platform: exactly one per attempt is the exactly-once property.
+    var jobsPerProduct: [String: Int] {
+        var counts: [String: Int] = [:]
+        for job in cams.jobs { counts[job.request["data_product_id"] ?? "?", default: 0] += 1 }
+        return counts
+    }
+}
+
+func withPlatforms<T: Sendable>(
+    _ settings: SimulatorSettings = SimulatorSettings(), _ body: (Platforms) async throws -> T
+) async throws -> T {
+    let cams = CAMSSimulator(settings: settings, token: "cams-token", callbackSecret: Platforms.secret)
+    let dbxaas = DBXaaSSimulator(settings: settings, token: "dbx-token")
+    let (camsApp, camsPorts) = loopbackApplication(cams.router())
+    let (dbxaasApp, dbxaasPorts) = loopbackApplication(dbxaas.router())
+    return try await withRunningServer(camsApp, ports: camsPorts) { camsPort in
+        try await withRunningServer(dbxaasApp, ports: dbxaasPorts) { dbxaasPort in
+            try await body(
+                Platforms(
+                    cams: cams, dbxaas: dbxaas, camsURL: "http://127.0.0.1:\(camsPort)",
+                    dbxaasURL: "http://127.0.0.1:\(dbxaasPort)"))
+        }
+    }
+}
+
+/// Waits until `condition` holds, checking every 20 ms; fails the test after `timeout`.
+func eventually(
+    _ what: String, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
+    throw APIFailure("timed out waiting for: \(what)")
+}
+
+extension API {
+    func plan(_ id: UUID) async throws -> Plan {
+        let reply = try await call("GET", "/api/plan/\(id.lowercasedString)")
+        guard reply.status == 200 else { throw APIFailure("GET plan: \(reply.status) \(reply.text)") }
+        return try reply.decode(Plan.self)
+    }
+
+    func runs(_ dataset: UUID, _ product: UUID) async throws -> [RunRecord] {
+        let reply = try await call(
+            "GET", "/api/data_product/\(dataset.lowercasedString)/\(product.lowercasedString)/runs")
+        guard reply.status == 200 else { throw APIFailure("GET runs: \(reply.status) \(reply.text)") }
+        return try reply.decode([RunRecord].self)
+    }
+
+    /// States by product name.
+    func states(_ id: UUID) async throws -> [String: State] {
+        Dictionary(uniqueKeysWithValues: try await plan(id).dataProducts.map { ($0.name, $0.state) })
+    }
+}
+
+/// A plan over both platforms: `names` in order, `dbxaas` ones get a job id.
+func dispatchPlan(
+    _ factory: inout PlanFactory, _ names: [String], _ edges: [(String, String)] = [], dbxaas: Set<String> = [],
+    eager: Bool = true
+) -> PlanParam {
+    var plan = factory.plan(names, edges, eager: eager)
+    for index in plan.dataProducts.indices {
+        let name = plan.dataProducts[index].name
+        if dbxaas.contains(name) {
+            plan.dataProducts[index].compute = .dbxaas
+            plan.dataProducts[index].passthrough = ["job_id": .int(Int64(index + 1))]
+        } else {
+            plan.dataProducts[index].passthrough = ["table": .string(name)]
+        }
+    }
+    return plan
+}
