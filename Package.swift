@@ -194,6 +194,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "FletcherAdapterTests",
+            dependencies: ["FletcherCore", "FletcherPlatform", "FletcherCAMS", "FletcherDBXaaS"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "FletcherHTTPTests",
             dependencies: [
                 "FletcherHTTP", "FletcherTestSupport", .product(name: "Hummingbird", package: "hummingbird"),

@@ -29,10 +29,10 @@ public struct RunProgress: Sendable, Hashable {
     public var passback: JSONValue?
 }
 
-enum RunLedger {
+public enum RunLedger {
     /// Compares each changed product with its stored row. A product holds a live run while it is
     /// `queued` or `running` with a `run_id` on a dispatching compute type.
-    static func changes(
+    public static func changes(
         of command: Command, from base: PlanState?, to delta: PlanDelta, dispatching: Set<Compute>
     ) -> RunChanges {
         var changes = RunChanges()

@@ -79,8 +79,8 @@ extension PostgresPlanStore: DispatchStore {
             try connection.query(
                 """
                 WITH o AS (DELETE FROM outbox WHERE run_id = $1::uuid AND kind = $2 RETURNING kind)
-                UPDATE run SET last_error = $3, attempts = greatest(attempts, $4)
-                WHERE run_id = $1::uuid AND $3 IS NOT NULL
+                UPDATE run SET last_error = $3::text, attempts = greatest(attempts, $4::integer)
+                WHERE run_id = $1::uuid AND $3::text IS NOT NULL
                 """,
                 [
                     item.runID.lowercasedString, item.kind.rawValue, error,

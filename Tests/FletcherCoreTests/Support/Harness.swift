@@ -12,6 +12,8 @@ struct Harness {
     var actor = "tester"
     private var tick: Int64 = 1_764_000_000_000_001
     private(set) var issuedRunIDs: [UUID] = []
+    /// What the last command did to attempts (`RunLedger`), as the orchestrator would record it.
+    private(set) var lastRuns = RunChanges()
 
     mutating func id(_ name: String) -> UUID {
         if let id = ids[name] { return id }
@@ -53,6 +55,7 @@ struct Harness {
             newRunID: { runIDs.next() })
         let delta = try Engine.execute(command, datasetID: datasetID, on: state, context: context)
         issuedRunIDs += runIDs.issued
+        lastRuns = RunLedger.changes(of: command, from: state, to: delta, dispatching: dispatching)
         if !delta.isEmpty {
             let version = (state?.version ?? 0) + 1
             var next =
