@@ -218,7 +218,10 @@ let package = Package(
         ),
         .testTarget(
             name: "FletcherCLITests",
-            dependencies: ["fletcher", "FletcherTestSupport", "FletcherHTTP"],
+            dependencies: [
+                "fletcher", "FletcherTestSupport", "FletcherHTTP", "FletcherCore", "FletcherSimulators",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -121,6 +121,17 @@ final class LiveProcess: Sendable {
         }
     }
 
+    /// Kills the process with SIGKILL (a crash: nothing runs after it) and waits for it to go.
+    func kill() async {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        await withCheckedContinuation { continuation in
+            DispatchQueue(label: "fletcher.test.wait").async { [process] in
+                process.waitUntilExit()
+                continuation.resume()
+            }
+        }
+    }
+
     /// Sends SIGTERM and returns the exit status.
     func terminate() async throws -> Int32 {
         process.terminate()

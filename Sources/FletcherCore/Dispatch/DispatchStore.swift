@@ -73,9 +73,12 @@ public struct OutboxItem: Sendable, Hashable {
         self.dispatchPending = dispatchPending
     }
 
-    /// True while the product still waits for this very attempt.
+    /// True while this attempt is the product's live one. `running` counts: a callback can move
+    /// the product before its submit is recorded (or before a crash lost the record), and only a
+    /// resubmit with the same idempotency key tells Fletcher the platform's id of the run.
     public var isCurrent: Bool {
-        product?.state == .queued && product?.runID == runID
+        guard let product, product.runID == runID else { return false }
+        return product.state == .queued || product.state == .running
     }
 }
 

@@ -66,9 +66,13 @@ public final class Dispatcher: Sendable {
     }
 
     private func claim(_ platform: ComputePlatform) async -> [OutboxItem] {
-        let free = platform.limits.concurrency - inFlight.withLock { $0[platform.compute, default: 0] }
-        guard free > 0 else { return [] }
+        let slots = platform.limits.concurrency - inFlight.withLock { $0[platform.compute, default: 0] }
+        // Claim only what can go out now: a claim waiting on the rate limit would eat its lease.
+        let tokens = platform.bucket.available()
         let now = clock.now()
+        if tokens == 0 { schedule(now.adding(seconds: platform.bucket.secondsPerToken)) }
+        let free = min(slots, tokens)
+        guard free > 0 else { return [] }
         do {
             let items = try await store.claim(
                 platform.compute, now: now, leaseUntil: now.adding(seconds: settings.leaseSeconds), limit: free)
@@ -185,7 +189,11 @@ public final class Dispatcher: Sendable {
     private func retryTime(_ item: OutboxItem, _ error: AdapterError? = nil) -> Timestamp {
         let delay = settings.backoff.delay(after: item.attempt, retryAfter: error?.retryAfter, unit: random())
         let due = clock.now().adding(seconds: delay)
-        nextRetry.withLock { next in next = min(next ?? due, due) }
+        schedule(due)
         return due
+    }
+
+    private func schedule(_ due: Timestamp) {
+        nextRetry.withLock { next in next = min(next ?? due, due) }
     }
 }

@@ -15,15 +15,30 @@ public final class TokenBucket: Sendable {
         bucket = Mutex(Bucket(tokens: max(ratePerSecond, 1), refilledAt: .now))
     }
 
+    /// Whole tokens free now (none taken): how many calls may start without waiting.
+    public func available() -> Int {
+        bucket.withLock { bucket in
+            refill(&bucket)
+            return max(Int(bucket.tokens.rounded(.down)), 0)
+        }
+    }
+
+    private func refill(_ bucket: inout Bucket) {
+        let now = ContinuousClock.now
+        let elapsed = bucket.refilledAt.duration(to: now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        bucket.tokens = min(max(rate, 1), bucket.tokens + seconds * rate)
+        bucket.refilledAt = now
+    }
+
+    /// The time one token takes to come back.
+    public var secondsPerToken: Double { 1 / rate }
+
     /// Waits until a token is free and takes it. Callers queue by reserving in order: a token
     /// drawn below zero is a debt the caller sleeps off.
     public func acquire() async throws {
         let wait = bucket.withLock { bucket -> Double in
-            let now = ContinuousClock.now
-            let elapsed = bucket.refilledAt.duration(to: now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            bucket.tokens = min(max(rate, 1), bucket.tokens + seconds * rate)
-            bucket.refilledAt = now
+            refill(&bucket)
             bucket.tokens -= 1
             return bucket.tokens >= 0 ? 0 : -bucket.tokens / rate
         }

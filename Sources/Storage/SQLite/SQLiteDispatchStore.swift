@@ -57,7 +57,8 @@ extension SQLitePlanStore: DispatchStore {
                 try connection.statement(
                     """
                     UPDATE run SET external_id = ?2, link = coalesce(?3, link), submitted_at = ?4,
-                        attempts = (SELECT attempt_no FROM outbox WHERE run_id = ?1 AND kind = 'dispatch')
+                        attempts = coalesce(
+                            (SELECT attempt_no FROM outbox WHERE run_id = ?1 AND kind = 'dispatch'), attempts)
                     WHERE run_id = ?1
                     """
                 ).bind(id, .text(submission.externalID), SQLiteRows.text(submission.link), SQLiteRows.integer(now))
