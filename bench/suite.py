@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fletcher's HTTP benchmarks (design/quality.md P1, P2, P4, P5, P6), run by bench/run.
+"""Fletcher's HTTP benchmarks (design/quality.md P1 to P6), run by bench/run.
 
 Everything runs on this machine, on loopback: a throwaway PostgreSQL cluster (fsync on, the same
 for Fletcher and for pgbench), the release build of `fletcher serve`, and load generators that
@@ -20,7 +20,7 @@ import time
 import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FLETCHER = os.path.join(ROOT, ".build", "release", "fletcher")
+FLETCHER = os.environ.get("FLETCHER_BENCH_BINARY", os.path.join(ROOT, ".build", "release", "fletcher"))
 PLANS_FOR_MEMORY = int(os.environ.get("FLETCHER_BENCH_PLANS_COUNT", "100000"))
 DURATION = os.environ.get("FLETCHER_BENCH_DURATION", "10s")
 
@@ -59,6 +59,103 @@ def layered_plan(layers=100, width=100):
     edges += [{"parent_id": ids[-1], "child_id": target}, {"parent_id": target, "child_id": child}]
     dataset = str(uuid.uuid4())
     return {"dataset": {"id": dataset}, "data_products": products, "dependencies": edges}, dataset, target
+
+
+def dispatch_plan(levels=20, width=50):
+    """P3's layered DAG: 1,000 eager products, each with two parents in the level above, even
+    columns on C-AMS and odd columns on DBXaaS."""
+    ids = [str(uuid.uuid4()) for _ in range(levels * width)]
+    products = []
+    for n, product_id in enumerate(ids):
+        on_cams = n % 2 == 0
+        products.append({"id": product_id, "compute": "cams" if on_cams else "dbxaas", "name": f"p{n}",
+                         "version": "1", "eager": True,
+                         "passthrough": {"table": f"p{n}"} if on_cams else {"job_id": n}})
+    edges = []
+    for n in range(width, levels * width):
+        level, column = divmod(n, width)
+        for parent_column in {column, (column + 1) % width}:
+            edges.append({"parent_id": ids[(level - 1) * width + parent_column], "child_id": ids[n]})
+    dataset = str(uuid.uuid4())
+    return {"dataset": {"id": dataset}, "data_products": products, "dependencies": edges}, dataset
+
+
+def free_port():
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).connect()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def p3(environment, token_for):
+    """P3: post the 1,000-product DAG and time it to all-success through both simulators (0 ms runs,
+    callbacks on), against 2 x 1,000 x the median single-product update measured alongside."""
+    secret = "whsec_" + "ZmxldGNoZXItYmVuY2gtd2ViaG9vay1zZWNyZXQ="
+    cams_port, dbxaas_port, port = free_port(), free_port(), free_port()
+    base = f"http://127.0.0.1:{port}"
+    simulators = [
+        subprocess.Popen([FLETCHER, "simulate", "cams", "--port", str(cams_port), "--run-seconds", "0",
+                          "--token", "bench", "--callback-secret", secret],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen([FLETCHER, "simulate", "dbxaas", "--port", str(dbxaas_port), "--run-seconds", "0",
+                          "--token", "bench", "--webhook-url", base + "/api/callback/dbxaas",
+                          "--webhook-user", "bench", "--webhook-password", "hook"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+    ]
+    try:
+        for simulator_port in (cams_port, dbxaas_port):
+            wait_for_port(simulator_port)
+        # Rates and concurrency sized for a platform that answers at once: the bench measures
+        # Fletcher's own overhead, not the configured politeness towards a real platform.
+        server = Server(dict(environment, BASE_URL=base, BIND=f"127.0.0.1:{port}",
+                             CAMS_URL=f"http://127.0.0.1:{cams_port}", CAMS_TOKEN="bench",
+                             CAMS_CALLBACK_SECRET=secret, DBXAAS_URL=f"http://127.0.0.1:{dbxaas_port}",
+                             DBXAAS_TOKEN="bench", DBXAAS_WEBHOOK_USER="bench", DBXAAS_WEBHOOK_PASSWORD="hook",
+                             CAMS_RATE_PER_SECOND="100000", DBXAAS_RATE_PER_SECOND="100000",
+                             CAMS_CONCURRENCY="32", DBXAAS_CONCURRENCY="32"))
+        try:
+            client = Client(server.port, token_for(server.port))
+            single, single_dataset, single_target = accounting_plan()
+            single["data_products"] = [p for p in single["data_products"] if p["id"] == single_target]
+            single["data_products"][0]["eager"] = False
+            single["dependencies"] = []
+            client.call("POST", "/api/plan", single, prefer="return=minimal")
+            state = lambda n: [{"id": single_target, "state": "running" if n % 2 == 0 else "success"}]
+            update_ms = median_latency(client, "PUT", f"/api/data_product/{single_dataset}/update", state, 300)
+
+            body, dataset = dispatch_plan()
+            watcher = Client(server.port)
+            started = time.monotonic()
+            client.call("POST", "/api/plan", body, prefer="return=minimal")
+            while True:
+                plan = watcher.call("GET", f"/api/plan/{dataset}")
+                if all(p["state"] == "success" for p in plan["data_products"]):
+                    break
+                if any(p["state"] == "failed" for p in plan["data_products"]):
+                    raise RuntimeError("P3: a product failed")
+                time.sleep(0.05)
+            total = time.monotonic() - started
+        finally:
+            server.stop()
+    finally:
+        for simulator in simulators:
+            simulator.send_signal(signal.SIGTERM)
+            simulator.wait(timeout=30)
+    bound = 2 * 1000 * update_ms / 1000
+    return {"products": 1000, "seconds": total, "products_per_second": 1000 / total,
+            "median_single_update_ms": update_ms, "serial_update_bound_seconds": bound, "ratio": total / bound,
+            "target": "<= 1.5"}
 
 
 class Client:
@@ -181,6 +278,11 @@ def main():
         results["P2"] = {"median_ms_12": small_ms, "median_ms_10002": large_ms, "ratio": large_ms / small_ms,
                          "target": "<= 1.5"}
 
+        # P3: orchestration overhead through both simulators (its own server, dispatching).
+        login = lambda port: Client(port).call(
+            "POST", "/api/authenticate", {"service": "bench", "key": "bench-key"})["access_token"]
+        results["P3"] = p3(environment, login)
+
         # P4: RSS after 100,000 plans of 12 products were posted (posting touches and caches them).
         rss_before = server.rss_bytes()
         workers = 8
@@ -229,6 +331,9 @@ def main():
           f"pgbench floor {results['P1']['pgbench_tps']:.0f}  ratio {results['P1']['ratio']:.2f} (target >= 0.5)")
     print(f"P2 median ms  12 products {results['P2']['median_ms_12']:.2f}  10,002 products "
           f"{results['P2']['median_ms_10002']:.2f}  ratio {results['P2']['ratio']:.2f} (target <= 1.5)")
+    print(f"P3 dispatch   {results['P3']['seconds']:.2f} s for 1,000 products ({results['P3']['products_per_second']:.0f}/s); "
+          f"serial-update bound {results['P3']['serial_update_bound_seconds']:.2f} s; ratio {results['P3']['ratio']:.2f} "
+          "(target <= 1.5)")
     print(f"P4 RSS        {results['P4']['rss_mb']:.0f} MB after {results['P4']['plans']} plans "
           f"(at most {results['P4']['bytes_per_cached_product']:.0f} B per cached product; target <= 150 MB)")
     print(f"P5 search     median {results['P5']['median_ms']:.2f} ms over {results['P5']['plans']} plans (target <= 20 ms)")

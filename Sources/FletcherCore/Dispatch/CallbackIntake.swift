@@ -6,7 +6,7 @@ import Logging
 /// "look at run X" hints become an immediate poll.
 public struct CallbackIntake: Sendable {
     public enum Outcome: String, Sendable, Hashable {
-        case applied, duplicate, stale, polling
+        case applied, unchanged, duplicate, stale, polling
     }
 
     private let store: any DispatchStore
@@ -41,7 +41,12 @@ public struct CallbackIntake: Sendable {
                 try await store.rememberCallback(
                     compute, deliveryID: deliveryID, at: now, forgetBefore: now.adding(seconds: -Self.rememberSeconds))
             }
-            return outcome.map { $0.stale ? .stale : .applied } ?? .stale
+            switch outcome {
+            case .applied: return .applied
+            case .unchanged: return .unchanged
+            case .stale: return .stale
+            case nil: throw StoreUnavailable(reason: "the report could not be applied; send it again")
+            }
         case .poll(let externalID):
             guard let ref = try await store.run(compute, externalID: externalID)?.ref else { return .stale }
             // Answered at once; the poll runs on its own (platforms time callbacks out quickly).

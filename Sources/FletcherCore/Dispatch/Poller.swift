@@ -71,16 +71,16 @@ public final class Poller: Sendable {
 
     /// Applies a platform's word on a run through the guarded update path (`semantics.md` §3.8).
     @discardableResult
-    public func apply(_ status: RunStatus, of run: RunRef, on compute: Compute) async -> CommandOutcome? {
+    public func apply(_ status: RunStatus, of run: RunRef, on compute: Compute) async -> ReportResult? {
         let report = RunReport(
             dataProductID: run.dataProductID, runID: run.runID, state: status.state, link: status.link,
             passback: status.passback)
         do {
-            let outcome = try await orchestrator.report(report, on: run.datasetID, by: compute.actor)
-            if outcome?.stale ?? true {
+            let result = try await orchestrator.report(report, on: run.datasetID, by: compute.actor)
+            if result == .stale {
                 logger.debug("stale report ignored", metadata: ["run_id": "\(run.runID.lowercasedString)"])
             }
-            return outcome
+            return result
         } catch {
             logger.warning(
                 "report not applied", metadata: ["run_id": "\(run.runID.lowercasedString)", "error": "\(error)"])

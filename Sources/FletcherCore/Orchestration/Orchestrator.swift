@@ -66,12 +66,24 @@ public final class Orchestrator: Sendable {
     }
 
     /// Applies a compute platform's report (`semantics.md` §3.8). A report that no longer applies,
-    /// including one about a dataset or product that is gone, is ignored: `stale` tells which.
-    public func report(_ report: RunReport, on datasetID: UUID, by actor: String) async throws -> CommandOutcome? {
+    /// including one about a dataset or product that is gone, is ignored.
+    ///
+    /// Platforms repeat themselves (every poll, every webhook of DBXaaS): a report the cached plan
+    /// shows to be stale or to change nothing is answered without taking the dataset's lock. That
+    /// is safe because attempts only move forward: a newer plan than the cached one cannot make
+    /// such a report apply.
+    public func report(_ report: RunReport, on datasetID: UUID, by actor: String) async throws -> ReportResult {
+        if let cached = cache.product(datasetID, report.dataProductID) {
+            guard cached.runID == report.runID, cached.state == .queued || cached.state == .running else {
+                return .stale
+            }
+            if cached.state == report.state { return .unchanged }
+        }
         do {
-            return try await execute(.report(report), on: datasetID, by: actor)
+            let outcome = try await execute(.report(report), on: datasetID, by: actor)
+            return outcome.stale ? .stale : outcome.changes.isEmpty ? .unchanged : .applied
         } catch let error as CommandError where error.kind == .notFound {
-            return nil
+            return .stale
         }
     }
 
@@ -99,6 +111,16 @@ public final class Orchestrator: Sendable {
         var delta: PlanDelta
         var dispatches: Bool
     }
+}
+
+/// What became of a platform's report.
+public enum ReportResult: String, Sendable, Hashable {
+    /// It moved the product.
+    case applied
+    /// The product was already where the report says.
+    case unchanged
+    /// It was about an attempt that is no longer live (or a product that is gone): ignored.
+    case stale
 }
 
 /// What a command did: the plan after it, and the rows it changed.

@@ -31,6 +31,16 @@ public final class PlanCache: Sendable {
         }
     }
 
+    /// A product of a cached plan, without taking the plan (nil when not cached or taken).
+    public func product(_ id: UUID, _ productID: UUID) -> DataProduct? {
+        generations.withLock { generations in
+            guard let plan = generations.young[id] ?? generations.old[id],
+                let position = plan.graph.position(of: productID)
+            else { return nil }
+            return plan.products[position]
+        }
+    }
+
     /// Caches `plan` unless a newer version of it is already cached.
     public func put(_ id: UUID, _ plan: PlanState) {
         let cost = plan.products.count + 1

@@ -60,6 +60,21 @@ final class PGConnection {
         }
     }
 
+    /// Runs `body` in a transaction whose commit does not wait for the WAL to reach disk. Only for
+    /// writes a crash may lose without harm: dispatch bookkeeping that idempotent resubmission
+    /// repairs (a lost claim or submission record means one more submit with the same key).
+    func withoutSynchronousCommit<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN; SET LOCAL synchronous_commit = off")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
     /// Runs statements without parameters (migrations, transaction control).
     func execute(_ sql: String) throws {
         let result = PQexec(handle, sql)

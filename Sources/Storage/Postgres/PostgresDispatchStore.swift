@@ -9,27 +9,29 @@ extension PostgresPlanStore: DispatchStore {
     {
         let product = PostgresRows.productColumns(of: "p")
         let rows = try await pool.withConnection { connection in
-            try connection.query(
-                """
-                WITH due AS (
-                    SELECT o.run_id, o.kind FROM outbox o JOIN dataset d ON d.id = o.dataset_id
-                    WHERE o.compute = $1 AND o.next_attempt_at <= \(PostgresRows.timestamp("$2::bigint"))
-                      AND (o.lease_until IS NULL OR o.lease_until <= \(PostgresRows.timestamp("$2::bigint")))
-                      AND (o.kind = 'cancel' OR NOT d.paused)
-                    ORDER BY o.next_attempt_at LIMIT $4
-                    FOR UPDATE OF o SKIP LOCKED)
-                UPDATE outbox o SET lease_until = \(PostgresRows.timestamp("$3::bigint"))
-                FROM due JOIN run r ON r.run_id = due.run_id
-                LEFT JOIN data_product p ON p.dataset_id = r.dataset_id AND p.id = r.data_product_id
-                WHERE o.run_id = due.run_id AND o.kind = due.kind
-                RETURNING o.run_id, o.kind, o.compute, o.dataset_id, o.data_product_id, o.attempt_no, r.external_id,
-                    EXISTS (SELECT 1 FROM outbox x WHERE x.run_id = o.run_id AND x.kind = 'dispatch'), \(product)
-                """,
-                [
-                    compute.rawValue, String(now.microsecondsSinceEpoch), String(leaseUntil.microsecondsSinceEpoch),
-                    String(limit),
-                ]
-            ).rows
+            try connection.withoutSynchronousCommit {
+                try connection.query(
+                    """
+                    WITH due AS (
+                        SELECT o.run_id, o.kind FROM outbox o JOIN dataset d ON d.id = o.dataset_id
+                        WHERE o.compute = $1 AND o.next_attempt_at <= \(PostgresRows.timestamp("$2::bigint"))
+                          AND (o.lease_until IS NULL OR o.lease_until <= \(PostgresRows.timestamp("$2::bigint")))
+                          AND (o.kind = 'cancel' OR NOT d.paused)
+                        ORDER BY o.next_attempt_at LIMIT $4
+                        FOR UPDATE OF o SKIP LOCKED)
+                    UPDATE outbox o SET lease_until = \(PostgresRows.timestamp("$3::bigint"))
+                    FROM due JOIN run r ON r.run_id = due.run_id
+                    LEFT JOIN data_product p ON p.dataset_id = r.dataset_id AND p.id = r.data_product_id
+                    WHERE o.run_id = due.run_id AND o.kind = due.kind
+                    RETURNING o.run_id, o.kind, o.compute, o.dataset_id, o.data_product_id, o.attempt_no, r.external_id,
+                        EXISTS (SELECT 1 FROM outbox x WHERE x.run_id = o.run_id AND x.kind = 'dispatch'), \(product)
+                    """,
+                    [
+                        compute.rawValue, String(now.microsecondsSinceEpoch), String(leaseUntil.microsecondsSinceEpoch),
+                        String(limit),
+                    ]
+                ).rows
+            }
         }
         return try rows.map { row in
             let kind = try PostgresRows.value(OutboxKind.self, row[1])
@@ -44,48 +46,58 @@ extension PostgresPlanStore: DispatchStore {
 
     public func recordSubmission(_ runID: UUID, _ submission: Submission, at now: Timestamp) async throws {
         _ = try await pool.withConnection { connection in
-            try connection.query(
-                """
-                WITH o AS (DELETE FROM outbox WHERE run_id = $1::uuid AND kind = 'dispatch' RETURNING attempt_no)
-                UPDATE run SET external_id = $2, link = coalesce($3, link),
-                    submitted_at = \(PostgresRows.timestamp("$4::bigint")),
-                    attempts = coalesce((SELECT attempt_no FROM o), attempts)
-                WHERE run_id = $1::uuid
-                """,
-                [runID.lowercasedString, submission.externalID, submission.link, String(now.microsecondsSinceEpoch)])
+            try connection.withoutSynchronousCommit {
+                try connection.query(
+                    """
+                    WITH o AS (DELETE FROM outbox WHERE run_id = $1::uuid AND kind = 'dispatch' RETURNING attempt_no)
+                    UPDATE run SET external_id = $2, link = coalesce($3, link),
+                        submitted_at = \(PostgresRows.timestamp("$4::bigint")),
+                        attempts = coalesce((SELECT attempt_no FROM o), attempts)
+                    WHERE run_id = $1::uuid
+                    """,
+                    [
+                        runID.lowercasedString, submission.externalID, submission.link,
+                        String(now.microsecondsSinceEpoch),
+                    ])
+            }
         }
     }
 
     public func postpone(_ item: OutboxItem, attempt: Int, until at: Timestamp, error: String) async throws {
         _ = try await pool.withConnection { connection in
-            try connection.query(
-                """
-                WITH o AS (
-                    UPDATE outbox SET attempt_no = $3, next_attempt_at = \(PostgresRows.timestamp("$4::bigint")),
-                        lease_until = NULL, last_error = $5
-                    WHERE run_id = $1::uuid AND kind = $2 RETURNING kind)
-                UPDATE run SET attempts = $6, last_error = $5
-                WHERE run_id = $1::uuid AND EXISTS (SELECT 1 FROM o WHERE kind = 'dispatch')
-                """,
-                [
-                    item.runID.lowercasedString, item.kind.rawValue, String(attempt), String(at.microsecondsSinceEpoch),
-                    error, String(item.attempt),
-                ])
+            try connection.withoutSynchronousCommit {
+                try connection.query(
+                    """
+                    WITH o AS (
+                        UPDATE outbox SET attempt_no = $3, next_attempt_at = \(PostgresRows.timestamp("$4::bigint")),
+                            lease_until = NULL, last_error = $5
+                        WHERE run_id = $1::uuid AND kind = $2 RETURNING kind)
+                    UPDATE run SET attempts = $6, last_error = $5
+                    WHERE run_id = $1::uuid AND EXISTS (SELECT 1 FROM o WHERE kind = 'dispatch')
+                    """,
+                    [
+                        item.runID.lowercasedString, item.kind.rawValue, String(attempt),
+                        String(at.microsecondsSinceEpoch),
+                        error, String(item.attempt),
+                    ])
+            }
         }
     }
 
     public func complete(_ item: OutboxItem, error: String?) async throws {
         _ = try await pool.withConnection { connection in
-            try connection.query(
-                """
-                WITH o AS (DELETE FROM outbox WHERE run_id = $1::uuid AND kind = $2 RETURNING kind)
-                UPDATE run SET last_error = $3::text, attempts = greatest(attempts, $4::integer)
-                WHERE run_id = $1::uuid AND $3::text IS NOT NULL
-                """,
-                [
-                    item.runID.lowercasedString, item.kind.rawValue, error,
-                    String(item.kind == .dispatch ? item.attempt : 0),
-                ])
+            try connection.withoutSynchronousCommit {
+                try connection.query(
+                    """
+                    WITH o AS (DELETE FROM outbox WHERE run_id = $1::uuid AND kind = $2 RETURNING kind)
+                    UPDATE run SET last_error = $3::text, attempts = greatest(attempts, $4::integer)
+                    WHERE run_id = $1::uuid AND $3::text IS NOT NULL
+                    """,
+                    [
+                        item.runID.lowercasedString, item.kind.rawValue, error,
+                        String(item.kind == .dispatch ? item.attempt : 0),
+                    ])
+            }
         }
     }
 
@@ -138,16 +150,18 @@ extension PostgresPlanStore: DispatchStore {
         async throws
     {
         _ = try await pool.withConnection { connection in
-            try connection.query(
-                """
-                WITH forgotten AS (DELETE FROM callback_seen WHERE seen_at < \(PostgresRows.timestamp("$4::bigint")))
-                INSERT INTO callback_seen (compute, delivery_id, seen_at)
-                VALUES ($1, $2, \(PostgresRows.timestamp("$3::bigint"))) ON CONFLICT DO NOTHING
-                """,
-                [
-                    compute.rawValue, deliveryID, String(now.microsecondsSinceEpoch),
-                    String(forgetBefore.microsecondsSinceEpoch),
-                ])
+            try connection.withoutSynchronousCommit {
+                try connection.query(
+                    """
+                    WITH forgotten AS (DELETE FROM callback_seen WHERE seen_at < \(PostgresRows.timestamp("$4::bigint")))
+                    INSERT INTO callback_seen (compute, delivery_id, seen_at)
+                    VALUES ($1, $2, \(PostgresRows.timestamp("$3::bigint"))) ON CONFLICT DO NOTHING
+                    """,
+                    [
+                        compute.rawValue, deliveryID, String(now.microsecondsSinceEpoch),
+                        String(forgetBefore.microsecondsSinceEpoch),
+                    ])
+            }
         }
     }
 
