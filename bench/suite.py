@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 
@@ -142,9 +143,10 @@ def p3(environment, token_for):
                 plan = watcher.call("GET", f"/api/plan/{dataset}")
                 if all(p["state"] == "success" for p in plan["data_products"]):
                     break
-                if any(p["state"] == "failed" for p in plan["data_products"]):
-                    raise RuntimeError("P3: a product failed")
-                time.sleep(0.05)
+                if any(p["state"] == "failed" for p in plan["data_products"]) or time.monotonic() - started > float(os.environ.get("FLETCHER_BENCH_P3_LIMIT", "300")):
+                    raise RuntimeError("P3 did not complete; the server's last log lines:\n" + "".join(server.log))
+                # A whole-plan read costs the server too: look 5 times a second, not more.
+                time.sleep(0.2)
             total = time.monotonic() - started
         finally:
             server.stop()
@@ -189,6 +191,13 @@ class Server:
                 break
         else:
             raise RuntimeError("fletcher serve did not start")
+        # Keep reading: a server whose log pipe fills up blocks on its next log line.
+        self.log = []
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self):
+        for line in self.process.stdout:
+            self.log = (self.log + [line])[-200:]
 
     def rss_bytes(self):
         with open(f"/proc/{self.process.pid}/status") as status:

@@ -22,7 +22,8 @@ CREATE TABLE run (
 ) STRICT;
 
 CREATE INDEX run_by_product ON run (dataset_id, data_product_id, queued_at DESC);
-CREATE UNIQUE INDEX run_by_external_id ON run (compute, external_id) WHERE external_id IS NOT NULL;
+-- Not unique: a platform reset or a new workspace can hand out an id again; the newest run wins.
+CREATE INDEX run_by_external_id ON run (compute, external_id, queued_at DESC) WHERE external_id IS NOT NULL;
 -- What the poller asks about.
 CREATE INDEX run_live ON run (compute, queued_at) WHERE state IN ('queued', 'running') AND external_id IS NOT NULL;
 

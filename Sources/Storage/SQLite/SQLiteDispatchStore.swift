@@ -127,7 +127,10 @@ extension SQLitePlanStore: DispatchStore {
     }
 
     public func run(_ compute: Compute, externalID: String) async throws -> RunRecord? {
-        try await runs(where: "compute = ?1 AND external_id = ?2", [.text(compute.rawValue), .text(externalID)]).first
+        try await runs(
+            where: "compute = ?1 AND external_id = ?2 ORDER BY queued_at DESC LIMIT 1",
+            [.text(compute.rawValue), .text(externalID)]
+        ).first
     }
 
     public func runs(_ datasetID: UUID, _ dataProductID: UUID) async throws -> [RunRecord] {
