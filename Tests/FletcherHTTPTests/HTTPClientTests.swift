@@ -122,7 +122,8 @@ struct HTTPClientTests {
 
     /// Fifty slow requests in flight must not starve other async work: the client waits on its
     /// own thread, not on Swift's cooperative pool. Were it to block the pool, the short sleeps
-    /// below could not finish before the two-second requests do.
+    /// below could not finish before the four-second requests do (the margin absorbs a machine
+    /// busy with the other suites running in parallel).
     @Test func fiftyConcurrentRequestsLeaveOtherTasksRunning() async throws {
         var configuration = HTTPClientConfiguration()
         configuration.maxConnectionsPerHost = 50
@@ -132,16 +133,16 @@ struct HTTPClientTests {
                 let started = ContinuousClock.now
                 for _ in 0..<50 {
                     group.addTask {
-                        try await client.execute(HTTPClientRequest(url: "\(base)/slow/2000")).status
+                        try await client.execute(HTTPClientRequest(url: "\(base)/slow/4000")).status
                     }
                 }
                 for _ in 0..<20 { try await Task.sleep(for: .milliseconds(5)) }
                 let ticking = ContinuousClock.now - started
-                #expect(ticking < .milliseconds(1500), "other async work was starved: \(ticking)")
+                #expect(ticking < .milliseconds(3000), "other async work was starved: \(ticking)")
                 var statuses: [Int] = []
                 for try await status in group { statuses.append(status) }
                 #expect(statuses == Array(repeating: 200, count: 50))
-                #expect(ContinuousClock.now - started < .seconds(6), "the requests ran one batch at a time")
+                #expect(ContinuousClock.now - started < .seconds(12), "the requests ran one batch at a time")
             }
         }
     }
