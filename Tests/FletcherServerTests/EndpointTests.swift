@@ -34,6 +34,19 @@ struct EndpointTests {
         }
     }
 
+    @Test func theDAGAsGraphvizDOT() async throws {
+        try await withFletcher { api in
+            let (_, dataset, a, b) = try await seeded(api)
+            let dot = try await api.call("GET", "/api/plan/\(dataset)/dot")
+            #expect(dot.status == 200 && dot.header("Content-Type") == "text/vnd.graphviz")
+            #expect(dot.text.hasPrefix("digraph \"\(dataset)\""))
+            #expect(dot.text.contains("\"\(a)\" -> \"\(b)\";"))
+            #expect(dot.text.contains("fillcolor=\"\(PlanDOT.fill(.queued))\""))
+            #expect(try await api.call("GET", "/api/plan/\(a)/dot").status == 404)
+            #expect(try await api.call("GET", "/api/plan/nope/dot").status == 400)
+        }
+    }
+
     @Test func postErrors() async throws {
         try await withFletcher { api in
             let token = try await api.token("publisher")

@@ -44,6 +44,12 @@ struct APIHandlers: APIProtocol {
         return .ok(.init(body: .json(plan)))
     }
 
+    func getPlanDot(_ input: Operations.GetPlanDot.Input) async throws -> Operations.GetPlanDot.Output {
+        let id = try APIError.uuid(input.path.datasetId, field: "dataset_id")
+        guard let plan = try await orchestrator.plan(id) else { throw CommandError.datasetNotFound(id) }
+        return .ok(.init(body: .textVnd_graphviz(HTTPBody(PlanDOT.render(plan)))))
+    }
+
     func pausePlan(_ input: Operations.PausePlan.Input) async throws -> Operations.PausePlan.Output {
         .ok(try await mutate(.pause, on: input.path.datasetId, prefer: input.headers.prefer))
     }
