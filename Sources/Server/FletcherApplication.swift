@@ -25,6 +25,7 @@ public enum FletcherApplication {
         addDocumentationRoutes(to: router, document: document, swaggerUIURL: configuration.swaggerUIURL)
 
         CallbackRoute.add(to: router, intake: dispatch.intake, maxBodyBytes: configuration.maxBodyBytes)
+        EventsRoute.add(to: router, orchestrator: orchestrator)
 
         let handlers = APIHandlers(orchestrator: orchestrator, authenticator: authenticator, runs: dispatch.store)
         try handlers.registerHandlers(
@@ -40,7 +41,7 @@ public enum FletcherApplication {
             router: router,
             configuration: .init(
                 address: .hostname(configuration.bindHost, port: configuration.bindPort), serverName: "Fletcher"),
-            services: [dispatch],
+            services: [dispatch, ChangeRelay(orchestrator: orchestrator)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }

@@ -168,6 +168,7 @@ struct FailingStore: PlanStore {
         async throws -> T
     { throw Failure() }
     func plan(_ datasetID: UUID) async throws -> Plan? { throw Failure() }
+    func version(of datasetID: UUID) async throws -> Int64? { throw Failure() }
     func dataProduct(_ datasetID: UUID, _ dataProductID: UUID) async throws -> DataProduct? { throw Failure() }
     func search(_ term: String, page: Int) async throws -> SearchPage { throw Failure() }
     func pendingMigrationCount() async throws -> Int { throw Failure() }

@@ -11,6 +11,8 @@ public final class Orchestrator: Sendable {
     private let cache: PlanCache
     /// Signalled after a commit that gave the dispatcher work (new attempts or cancels).
     public let dispatchWork = Wakeup()
+    /// Every change this orchestrator commits, for the events streams.
+    public let changes = ChangeFeed()
 
     public init(
         store: any PlanStore, clock: any WallClock = SystemWallClock(), dispatching: Set<Compute> = [],
@@ -62,6 +64,9 @@ public final class Orchestrator: Sendable {
         // Cached only once committed: a failed commit leaves the cache without this dataset.
         cache.put(datasetID, result.state)
         if result.dispatches { dispatchWork.signal() }
+        if !result.delta.isEmpty {
+            changes.publish(PlanChange(datasetID: datasetID, delta: result.delta, version: result.state.version))
+        }
         return CommandOutcome(result)
     }
 
@@ -89,6 +94,10 @@ public final class Orchestrator: Sendable {
 
     public func plan(_ datasetID: UUID) async throws -> Plan? {
         try await store.plan(datasetID)
+    }
+
+    public func version(of datasetID: UUID) async throws -> Int64? {
+        try await store.version(of: datasetID)
     }
 
     public func dataProduct(_ datasetID: UUID, _ dataProductID: UUID) async throws -> DataProduct? {

@@ -16,6 +16,9 @@ public protocol PlanStore: Sendable {
     /// The stored plan, or nil when the dataset does not exist.
     func plan(_ datasetID: UUID) async throws -> Plan?
 
+    /// The dataset's version (incremented by every committed change), or nil when it does not exist.
+    func version(of datasetID: UUID) async throws -> Int64?
+
     /// One stored product, or nil when the dataset or the product does not exist.
     func dataProduct(_ datasetID: UUID, _ dataProductID: UUID) async throws -> DataProduct?
 

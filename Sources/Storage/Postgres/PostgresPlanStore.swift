@@ -61,6 +61,13 @@ public final class PostgresPlanStore: PlanStore {
         }
     }
 
+    public func version(of datasetID: UUID) async throws -> Int64? {
+        try await pool.withConnection { connection in
+            try connection.query("SELECT version FROM dataset WHERE id = $1::uuid", [datasetID.lowercasedString])
+                .first.flatMap { $0[0] }.flatMap(Int64.init)
+        }
+    }
+
     public func dataProduct(_ datasetID: UUID, _ dataProductID: UUID) async throws -> DataProduct? {
         try await pool.withConnection { try PostgresPlanReads.dataProduct(datasetID, dataProductID, on: $0) }
     }

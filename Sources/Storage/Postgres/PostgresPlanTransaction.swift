@@ -103,7 +103,12 @@ final class PostgresPlanTransaction: PlanTransaction {
                     RETURNING 1)
                 """)
         }
-        try connection.query("WITH " + parts.joined(separator: ",\n") + "\nSELECT 1", parameters)
+        // Every instance's events streams hear of the change, at commit and only if it commits.
+        let change = PlanChange(datasetID: datasetID, delta: delta, version: version).json
+        let payload =
+            change.utf8.count <= PostgresChanges.maxPayload ? change : PostgresChanges.reload(datasetID, version)
+        parts.append("n AS (SELECT pg_notify('\(PostgresChanges.channel)', \(parameter(payload))))")
+        try connection.query("WITH " + parts.joined(separator: ",\n") + "\nSELECT 1 FROM n", parameters)
     }
 
     func record(_ runs: RunChanges, datasetID: UUID, at now: Timestamp) throws {

@@ -62,6 +62,14 @@ public final class SQLitePlanStore: PlanStore {
         }
     }
 
+    public func version(of datasetID: UUID) async throws -> Int64? {
+        try await reader.run { connection in
+            let row = try connection.statement("SELECT version FROM dataset WHERE id = ?").bind(
+                SQLiteRows.text(datasetID))
+            return try row.step() ? row.integer(0) : nil
+        }
+    }
+
     public func dataProduct(_ datasetID: UUID, _ dataProductID: UUID) async throws -> DataProduct? {
         try await reader.run { try SQLitePlanReads.dataProduct(datasetID, dataProductID, on: $0) }
     }

@@ -1,0 +1,71 @@
+import Foundation
+import Synchronization
+
+/// Committed plan changes, fanned out to the event streams of this instance (`api.md` §5), with
+/// the most recent ones kept so a reconnecting client can catch up (`Last-Event-ID`).
+///
+/// Changes arrive from this instance's orchestrator and, on PostgreSQL, from every instance by
+/// `LISTEN`; one change can therefore arrive twice, and subscribers drop what they have seen.
+public final class ChangeFeed: Sendable {
+    private struct Subscriber {
+        let datasetID: UUID
+        let continuation: AsyncStream<PlanChange>.Continuation
+    }
+
+    private struct State {
+        var subscribers: [UUID: Subscriber] = [:]
+        var recent: [PlanChange] = []
+        var recentStart = 0
+    }
+
+    /// Changes kept for catching up, across all plans.
+    public let retained: Int
+    private let state = Mutex(State())
+
+    public init(retained: Int = 10_000) {
+        self.retained = retained
+    }
+
+    public func publish(_ change: PlanChange) {
+        let receivers = state.withLock { state -> [AsyncStream<PlanChange>.Continuation] in
+            if state.recent.count < retained {
+                state.recent.append(change)
+            } else {
+                state.recent[state.recentStart] = change
+                state.recentStart = (state.recentStart + 1) % retained
+            }
+            return state.subscribers.values.filter { $0.datasetID == change.datasetID }.map(\.continuation)
+        }
+        for receiver in receivers { receiver.yield(change) }
+    }
+
+    /// Changes of `datasetID` from now on, until the stream's consumer goes away.
+    public func subscribe(_ datasetID: UUID) -> AsyncStream<PlanChange> {
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: PlanChange.self, bufferingPolicy: .bufferingNewest(1_000))
+        let id = UUID()
+        state.withLock { $0.subscribers[id] = Subscriber(datasetID: datasetID, continuation: continuation) }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// The retained changes of `datasetID` after `version`, in order, or nil when some of them
+    /// are no longer retained (the client must start over from the plan).
+    public func changes(of datasetID: UUID, after version: Int64, upTo current: Int64) -> [PlanChange]? {
+        guard version < current else { return [] }
+        let kept = state.withLock { state in
+            (state.recent[state.recentStart...] + state.recent[..<state.recentStart])
+                .filter { $0.datasetID == datasetID && $0.version > version && $0.version <= current }
+        }
+        var expected = version + 1
+        var ordered: [PlanChange] = []
+        for change in kept.sorted(by: { $0.version < $1.version }) where change.version >= expected {
+            guard change.version == expected else { return nil }
+            ordered.append(change)
+            expected += 1
+        }
+        return expected == current + 1 ? ordered : nil
+    }
+}

@@ -1,0 +1,95 @@
+import FletcherCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ServiceLifecycle
+
+/// `GET /api/plan/{id}/events` (`api.md` §5): Server-Sent Events of one plan. A `plan` event
+/// with the current version (and the plan) on connect, then a `change` event per committed change,
+/// each with its version as event id. A client reconnecting with `Last-Event-ID` gets the changes
+/// it missed when they are still retained, else a fresh `plan` event. A comment line every
+/// `heartbeat` keeps proxies from closing a quiet stream.
+enum EventsRoute {
+    static func add(
+        to router: Router<BasicRequestContext>, orchestrator: Orchestrator, heartbeat: Duration = .seconds(15)
+    ) {
+        router.get("/api/plan/:dataset_id/events") { request, context in
+            let text = try context.parameters.require("dataset_id")
+            let id = try APIError.uuid(text, field: "dataset_id")
+            // Subscribed before the version is read, so no change can fall in between.
+            let subscription = orchestrator.changes.subscribe(id)
+            guard let version = try await orchestrator.version(of: id) else { throw CommandError.datasetNotFound(id) }
+            let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) }
+            let replay = lastEventID.flatMap { orchestrator.changes.changes(of: id, after: $0, upTo: version) }
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: "text/event-stream", .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no",
+                ],
+                body: ResponseBody { writer in
+                    if let replay {
+                        for change in replay { try await writer.write(event(change)) }
+                    } else {
+                        // The plan read may be newer than `version`: a change can then arrive
+                        // twice, which applying again leaves as it is.
+                        guard let plan = try await orchestrator.plan(id) else { return try await writer.finish(nil) }
+                        try await writer.write(planEvent(plan, version: version))
+                    }
+                    try await forward(subscription, after: version, heartbeat: heartbeat, to: &writer)
+                    try await writer.finish(nil)
+                })
+        }
+    }
+
+    private enum Outgoing: Sendable {
+        case change(PlanChange)
+        case heartbeat
+    }
+
+    private static func forward(
+        _ subscription: AsyncStream<PlanChange>, after version: Int64, heartbeat: Duration,
+        to writer: inout any ResponseBodyWriter
+    ) async throws {
+        let (outgoing, continuation) = AsyncStream.makeStream(of: Outgoing.self)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await change in subscription { continuation.yield(.change(change)) }
+                continuation.finish()
+            }
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: heartbeat)
+                    continuation.yield(.heartbeat)
+                }
+            }
+            // A stream ends when the server shuts down, not only when the client leaves.
+            group.addTask {
+                try? await gracefulShutdown()
+                continuation.finish()
+            }
+            var sent = version
+            for await item in outgoing {
+                switch item {
+                case .change(let change) where change.version > sent:
+                    try await writer.write(event(change))
+                    sent = change.version
+                case .change: continue
+                case .heartbeat: try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    static func event(_ change: PlanChange) -> ByteBuffer {
+        ByteBuffer(string: "id: \(change.version)\nevent: change\ndata: \(change.json)\n\n")
+    }
+
+    static func planEvent(_ plan: Plan, version: Int64) -> ByteBuffer {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = (try? String(decoding: encoder.encode(plan), as: UTF8.self)) ?? "null"
+        return ByteBuffer(string: "id: \(version)\nevent: plan\ndata: {\"plan\":\(body),\"version\":\(version)}\n\n")
+    }
+}
