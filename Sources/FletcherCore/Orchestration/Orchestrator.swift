@@ -9,6 +9,7 @@ public final class Orchestrator: Sendable {
     private let dispatching: Set<Compute>
     private let newRunID: @Sendable () -> UUID
     private let cache: PlanCache
+    private let gate = DatasetGate()
     /// Signalled after a commit that gave the dispatcher work (new attempts or cancels).
     public let dispatchWork = Wakeup()
     /// Every change this orchestrator commits, for the events streams.
@@ -36,6 +37,8 @@ public final class Orchestrator: Sendable {
     /// Applies `command` to the plan of `datasetID` atomically. Throws `CommandError` when the
     /// command is refused (nothing is written), or the store's error when it fails.
     public func execute(_ command: Command, on datasetID: UUID, by actor: String) async throws -> CommandOutcome {
+        await gate.enter(datasetID)
+        defer { gate.leave(datasetID) }
         let context = EngineContext(actor: actor, now: clock.now(), dispatching: dispatching, newRunID: newRunID)
         let cache = self.cache
         let dispatching = self.dispatching
