@@ -7,85 +7,69 @@ import Hummingbird
 
 /// A C-AMS platform (`adapters.md` §4) for tests, benchmarks and the demo: jobs run through their
 /// phases in real time and are reported to the submit's `callback_url`, signed.
-public final class CAMSSimulator: Sendable {
-    public let token: String?
+public final class CAMSSimulator: Simulator, Sendable {
+    public let core: SimulatorCore
     private let signature: WebhookSignature?
-    private let book = JobBook()
-    private let faults: FaultPlan
     private let client = HTTPClient()
 
     /// `callbackSecret`: the `whsec_` secret callbacks are signed with (none: no callbacks).
     public init(settings: SimulatorSettings = SimulatorSettings(), token: String? = nil, callbackSecret: String? = nil)
     {
-        self.token = token
         self.signature = callbackSecret.flatMap(WebhookSignature.init(secret:))
-        self.faults = FaultPlan(settings: settings)
+        self.core = SimulatorCore(settings: settings, token: token)
     }
-
-    public var jobs: [SimulatedJob] { book.jobs }
-    public func submits(forKey key: String) -> Int { book.submits(forKey: key) }
-    public var submitsByKey: [String: Int] { book.submitsByKey }
-    public func inject(_ faults: [SimulatorFault], on operation: SimulatorOperation) {
-        self.faults.script(faults, on: operation)
-    }
-    public func update(_ change: (inout SimulatorSettings) -> Void) { faults.update(change) }
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.post("/jobs") { request, _ in try await self.submit(request) }
         router.get("/jobs/:id") { request, context in
-            try self.authorize(request)
-            if let refusal = SimulatorHTTP.refusal(self.faults.next(for: .status)) { return refusal }
-            guard let job = self.book.job(try context.parameters.require("id")) else {
+            try self.core.authorize(request)
+            if let refusal = SimulatorHTTP.refusal(self.core.faults.next(for: .status)) { return refusal }
+            guard let job = self.core.book.job(try context.parameters.require("id")) else {
                 return SimulatorHTTP.error(.notFound, "NOT_FOUND", "no such job")
             }
             return SimulatorHTTP.json(.ok, self.document(job, request))
         }
         router.post("/jobs/:id/cancel") { request, context in
-            try self.authorize(request)
-            let fault = self.faults.next(for: .cancel)
+            try self.core.authorize(request)
+            let fault = self.core.faults.next(for: .cancel)
             if let refusal = SimulatorHTTP.refusal(fault) { return refusal }
             let id = try context.parameters.require("id")
-            guard self.book.job(id) != nil else { return SimulatorHTTP.error(.notFound, "NOT_FOUND", "no such job") }
-            if let cancelled = self.book.move(id, to: .cancelled) {
+            guard self.core.book.job(id) != nil else {
+                return SimulatorHTTP.error(.notFound, "NOT_FOUND", "no such job")
+            }
+            if let cancelled = self.core.book.move(id, to: .cancelled) {
                 let link = self.link(cancelled, request)
                 Task { await self.callback(cancelled, link: link) }
             }
             return await SimulatorHTTP.after(
-                fault, stallSeconds: self.faults.current.stallSeconds, SimulatorHTTP.json(.accepted, [:]))
+                fault, stallSeconds: self.core.faults.current.stallSeconds, SimulatorHTTP.json(.accepted, [:]))
         }
         return router
     }
 
     private func submit(_ request: Request) async throws -> Response {
-        try authorize(request)
+        try core.authorize(request)
         guard let key = SimulatorHTTP.header(request, "Idempotency-Key"), !key.isEmpty else {
             return SimulatorHTTP.error(.badRequest, "MISSING_KEY", "Idempotency-Key is required")
         }
-        book.count(key: key)
-        let fault = faults.next(for: .submit)
+        core.book.count(key: key)
+        let fault = core.faults.next(for: .submit)
         if let refusal = SimulatorHTTP.refusal(fault) { return refusal }
         guard let body = try await SimulatorHTTP.body(request), case .object(let fields) = body,
             let runID = fields["run_id"]?.stringValue
         else { return SimulatorHTTP.error(.badRequest, "BAD_BODY", "the body must be a job object with run_id") }
-        let (job, created) = book.submit(
+        let (job, created) = core.book.submit(
             key: key,
             request: fields.compactMapValues { $0.stringValue }.merging(["run_id": runID]) { _, new in new })
         if created {
             let link = link(job, request)
-            JobRunner(book: book, faults: faults).start(job) { await self.callback($0, link: link) }
+            JobRunner(book: core.book, faults: core.faults).start(job) { await self.callback($0, link: link) }
         }
         let answer = SimulatorHTTP.json(
             .created,
             ["job_id": .string(job.id), "status": .string(job.phase.camsWord), "link": .string(link(job, request))])
-        return await SimulatorHTTP.after(fault, stallSeconds: faults.current.stallSeconds, answer)
-    }
-
-    private func authorize(_ request: Request) throws {
-        guard let token else { return }
-        guard request.headers[.authorization] == "Bearer \(token)" else {
-            throw HTTPError(.unauthorized, message: "wrong or missing bearer token")
-        }
+        return await SimulatorHTTP.after(fault, stallSeconds: core.faults.current.stallSeconds, answer)
     }
 
     private func document(_ job: SimulatedJob, _ request: Request) -> JSONValue {
@@ -109,7 +93,7 @@ public final class CAMSSimulator: Sendable {
     /// Reports a phase change to the job's callback URL, signed; retried a few times like a real
     /// webhook sender.
     private func callback(_ job: SimulatedJob, link: String) async {
-        guard faults.current.callbacks, let signature, let url = job.request["callback_url"],
+        guard core.faults.current.callbacks, let signature, let url = job.request["callback_url"],
             let runID = job.request["run_id"]
         else { return }
         guard case .object(var fields) = document(job, link: link) else { return }

@@ -8,17 +8,14 @@ import Synchronization
 
 /// A DBXaaS platform (`adapters.md` §5, Databricks Jobs API 2.2 shape) for tests, benchmarks and
 /// the demo. Notifications go to one webhook with Basic credentials and carry no state.
-public final class DBXaaSSimulator: Sendable {
-    public let token: String?
+public final class DBXaaSSimulator: Simulator, Sendable {
+    public let core: SimulatorCore
     private let webhook: Mutex<(url: String, credentials: BasicCredentials)?>
-    private let book = JobBook()
-    private let faults: FaultPlan
     private let client = HTTPClient()
 
     public init(settings: SimulatorSettings = SimulatorSettings(), token: String? = nil) {
-        self.token = token
         self.webhook = Mutex(nil)
-        self.faults = FaultPlan(settings: settings)
+        self.core = SimulatorCore(settings: settings, token: token)
     }
 
     /// Where notifications go (none until set).
@@ -26,62 +23,48 @@ public final class DBXaaSSimulator: Sendable {
         webhook.withLock { $0 = (url, credentials) }
     }
 
-    public var jobs: [SimulatedJob] { book.jobs }
-    public func submits(forKey key: String) -> Int { book.submits(forKey: key) }
-    public var submitsByKey: [String: Int] { book.submitsByKey }
-    public func inject(_ faults: [SimulatorFault], on operation: SimulatorOperation) {
-        self.faults.script(faults, on: operation)
-    }
-    public func update(_ change: (inout SimulatorSettings) -> Void) { faults.update(change) }
-
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.post("/api/2.2/jobs/run-now") { request, _ in try await self.runNow(request) }
         router.get("/api/2.2/jobs/runs/get") { request, _ in
-            try self.authorize(request)
-            if let refusal = SimulatorHTTP.refusal(self.faults.next(for: .status)) { return refusal }
-            guard let id = request.uri.queryParameters.get("run_id"), let job = self.book.job(id) else {
+            try self.core.authorize(request)
+            if let refusal = SimulatorHTTP.refusal(self.core.faults.next(for: .status)) { return refusal }
+            guard let id = request.uri.queryParameters.get("run_id"), let job = self.core.book.job(id) else {
                 return SimulatorHTTP.error(.badRequest, "INVALID_PARAMETER_VALUE", "Run does not exist")
             }
             return SimulatorHTTP.json(.ok, self.document(job, request))
         }
         router.post("/api/2.2/jobs/runs/cancel") { request, _ in
-            try self.authorize(request)
-            let fault = self.faults.next(for: .cancel)
+            try self.core.authorize(request)
+            let fault = self.core.faults.next(for: .cancel)
             if let refusal = SimulatorHTTP.refusal(fault) { return refusal }
-            guard let id = try await SimulatorHTTP.body(request)?["run_id"]?.intValue, self.book.job(String(id)) != nil
+            guard let id = try await SimulatorHTTP.body(request)?["run_id"]?.intValue,
+                self.core.book.job(String(id)) != nil
             else { return SimulatorHTTP.error(.badRequest, "INVALID_PARAMETER_VALUE", "Run does not exist") }
-            if let cancelled = self.book.move(String(id), to: .cancelled) {
+            if let cancelled = self.core.book.move(String(id), to: .cancelled) {
                 Task { await self.notifyChange(cancelled) }
             }
             return await SimulatorHTTP.after(
-                fault, stallSeconds: self.faults.current.stallSeconds, SimulatorHTTP.json(.ok, [:]))
+                fault, stallSeconds: self.core.faults.current.stallSeconds, SimulatorHTTP.json(.ok, [:]))
         }
         return router
     }
 
     private func runNow(_ request: Request) async throws -> Response {
-        try authorize(request)
+        try core.authorize(request)
         guard let body = try await SimulatorHTTP.body(request), let jobID = body["job_id"]?.intValue else {
             return SimulatorHTTP.error(.badRequest, "INVALID_PARAMETER_VALUE", "job_id is required")
         }
         // Without a token every call starts a run, as on the real platform.
         let key = body["idempotency_token"]?.stringValue ?? UUID().uuidString
-        book.count(key: key)
-        let fault = faults.next(for: .submit)
+        core.book.count(key: key)
+        let fault = core.faults.next(for: .submit)
         if let refusal = SimulatorHTTP.refusal(fault) { return refusal }
-        let (job, created) = book.submit(key: key, request: ["job_id": String(jobID)])
-        if created { JobRunner(book: book, faults: faults).start(job) { await self.notifyChange($0) } }
+        let (job, created) = core.book.submit(key: key, request: ["job_id": String(jobID)])
+        if created { JobRunner(book: core.book, faults: core.faults).start(job) { await self.notifyChange($0) } }
         let answer = SimulatorHTTP.json(
             .ok, ["run_id": .int(Int64(job.id) ?? 0), "number_in_job": .int(Int64(job.id) ?? 0)])
-        return await SimulatorHTTP.after(fault, stallSeconds: faults.current.stallSeconds, answer)
-    }
-
-    private func authorize(_ request: Request) throws {
-        guard let token else { return }
-        guard request.headers[.authorization] == "Bearer \(token)" else {
-            throw HTTPError(.unauthorized, message: "wrong or missing bearer token")
-        }
+        return await SimulatorHTTP.after(fault, stallSeconds: core.faults.current.stallSeconds, answer)
     }
 
     private func document(_ job: SimulatedJob, _ request: Request) -> JSONValue {
@@ -109,7 +92,7 @@ public final class DBXaaSSimulator: Sendable {
     }
 
     private func notifyChange(_ job: SimulatedJob) async {
-        guard faults.current.callbacks, let (url, credentials) = webhook.withLock({ $0 }) else { return }
+        guard core.faults.current.callbacks, let (url, credentials) = webhook.withLock({ $0 }) else { return }
         let event =
             switch job.phase {
             case .running: "jobs.on_start"

@@ -44,11 +44,13 @@ public struct DispatchConfiguration: Sendable {
                     limits: PlatformLimits(
                         concurrency: try ServerConfiguration.integer(
                             environment, "\(prefix)_CONCURRENCY", default: 16, in: 1...1024),
-                        ratePerSecond: try number(
+                        ratePerSecond: try ServerConfiguration.number(
                             environment, "\(prefix)_RATE_PER_SECOND", default: 10, in: 0.01...100_000),
-                        pollSeconds: try number(environment, "\(prefix)_POLL_SECONDS", default: 30, in: 0...86_400)),
+                        pollSeconds: try ServerConfiguration.number(
+                            environment, "\(prefix)_POLL_SECONDS", default: 30, in: 0...86_400)),
                     caFile: tls[0], clientCertificate: tls[1], clientKey: tls[2],
-                    timeoutSeconds: try number(environment, "\(prefix)_TIMEOUT_SECONDS", default: 30, in: 0.1...600)))
+                    timeoutSeconds: try ServerConfiguration.number(
+                        environment, "\(prefix)_TIMEOUT_SECONDS", default: 30, in: 0.1...600)))
         }
         let secret = environment["CAMS_CALLBACK_SECRET"]
         if let secret, WebhookSignature(secret: secret) == nil {
@@ -62,23 +64,15 @@ public struct DispatchConfiguration: Sendable {
         }
         let settings = DispatchSettings(
             maxAttempts: try ServerConfiguration.integer(environment, "DISPATCH_MAX_ATTEMPTS", default: 8, in: 1...100),
-            leaseSeconds: try number(environment, "DISPATCH_LEASE_SECONDS", default: 30, in: 1...3_600),
+            leaseSeconds: try ServerConfiguration.number(
+                environment, "DISPATCH_LEASE_SECONDS", default: 30, in: 1...3_600),
             backoff: Backoff(
-                base: try number(environment, "DISPATCH_BACKOFF_BASE_SECONDS", default: 1, in: 0.001...3_600),
-                cap: try number(environment, "DISPATCH_BACKOFF_CAP_SECONDS", default: 300, in: 0.001...86_400)))
+                base: try ServerConfiguration.number(
+                    environment, "DISPATCH_BACKOFF_BASE_SECONDS", default: 1, in: 0.001...3_600),
+                cap: try ServerConfiguration.number(
+                    environment, "DISPATCH_BACKOFF_CAP_SECONDS", default: 300, in: 0.001...86_400)))
         return DispatchConfiguration(
             platforms: platforms, camsCallbackSecret: secret, dbxaasWebhook: webhook, settings: settings)
-    }
-
-    private static func number(
-        _ environment: Environment, _ key: String, default value: Double, in range: ClosedRange<Double>
-    ) throws(ConfigurationError) -> Double {
-        guard let text = environment[key] else { return value }
-        guard let number = Double(text), range.contains(number) else {
-            throw ConfigurationError(
-                "\(key) must be a number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
-        }
-        return number
     }
 
     private static func readableFile(_ environment: Environment, _ key: String) throws(ConfigurationError) -> String? {

@@ -95,10 +95,18 @@ public struct ServerConfiguration: Sendable {
     static func integer(
         _ environment: Environment, _ key: String, default value: Int, in range: ClosedRange<Int>
     ) throws(ConfigurationError) -> Int {
+        try number(environment, key, default: value, in: range, kind: "a whole number")
+    }
+
+    /// A number variable within `range`; `kind` names what is expected in the error.
+    static func number<Number: LosslessStringConvertible & Comparable>(
+        _ environment: Environment, _ key: String, default value: Number, in range: ClosedRange<Number>,
+        kind: String = "a number"
+    ) throws(ConfigurationError) -> Number {
         guard let text = environment[key] else { return value }
-        guard let number = Int(text), range.contains(number) else {
+        guard let number = Number(text), range.contains(number) else {
             throw ConfigurationError(
-                "\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+                "\(key) must be \(kind) from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
         }
         return number
     }
