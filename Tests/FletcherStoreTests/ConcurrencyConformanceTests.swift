@@ -43,6 +43,52 @@ struct ConcurrencyConformanceTests {
         }
     }
 
+    /// A burst of platform reports (a level of products finishing together, with repeats and
+    /// strays among them) ends as applying them one by one would: every product succeeds, the
+    /// child of all of them is queued exactly once with one attempt, each report is answered for
+    /// what it did, and no more commits happen than reports applied.
+    @Test(arguments: Backend.available)
+    func aBurstOfReportsEndsAsAppliedOneByOne(backend: Backend) async throws {
+        let directory = try TemporaryDirectory()
+        let store = try await TestDatabase.make(backend, in: directory).open()
+        let orchestrator = Orchestrator(store: store, dispatching: [.cams])
+        var factory = PlanFactory()
+        let parents = (0..<30).map { "P\($0)" }
+        _ = try await orchestrator.post(factory.plan(parents + ["C"], parents.map { ($0, "C") }), by: "t")
+        let datasetID = factory.datasetID
+        let plan = try #require(try await orchestrator.plan(datasetID))
+        let runs = Dictionary(uniqueKeysWithValues: plan.dataProducts.compactMap { p in p.runID.map { (p.id, $0) } })
+        let results = try await withThrowingTaskGroup(of: ReportResult.self) { group in
+            for parent in parents {
+                let id = factory.id(parent)
+                for state in [State.running, .success] {
+                    group.addTask {
+                        try await orchestrator.report(
+                            RunReport(dataProductID: id, runID: runs[id]!, state: state), on: datasetID, by: "cams")
+                    }
+                }
+                group.addTask {
+                    try await orchestrator.report(
+                        RunReport(dataProductID: id, runID: UUID(), state: .failed), on: datasetID, by: "cams")
+                }
+            }
+            return try await group.reduce(into: [ReportResult]()) { $0.append($1) }
+        }
+        #expect(results.filter { $0 == .stale }.count >= 30, "reports about unknown attempts are stale")
+        #expect(results.filter { $0 == .applied }.count >= 30, "every success applies")
+        let final = try #require(try await orchestrator.plan(datasetID))
+        let child = try #require(final.dataProducts.last)
+        #expect(final.dataProducts.dropLast().allSatisfy { $0.state == .success })
+        #expect(child.state == .queued && child.runID != nil)
+        #expect(try await store.runs(datasetID, child.id).map(\.runID) == [child.runID!])
+        let version = try #require(try await store.version(of: datasetID))
+        #expect(version <= 1 + Int64(results.filter { $0 == .applied }.count))
+        for parent in parents {
+            let history = try await store.runs(datasetID, factory.id(parent))
+            #expect(history.count == 1 && history[0].state == .success && history[0].startedAt != nil)
+        }
+    }
+
     /// 32 concurrent commands of every kind end where running them one by one, in the order the
     /// store committed them, ends.
     @Test(arguments: Backend.available)

@@ -14,6 +14,13 @@ public struct RunChanges: Sendable, Hashable {
     public init() {}
 
     public var isEmpty: Bool { started.isEmpty && progressed.isEmpty && superseded.isEmpty }
+
+    /// Adds the changes of a later command, keeping the order they happened in.
+    public mutating func append(_ later: RunChanges) {
+        started += later.started
+        progressed += later.progressed
+        superseded += later.superseded
+    }
 }
 
 public struct StartedRun: Sendable, Hashable {

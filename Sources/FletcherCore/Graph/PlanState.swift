@@ -82,6 +82,18 @@ public struct PlanDelta: Sendable {
 
     public var isEmpty: Bool { dataset == nil && products.isEmpty && dependencies.isEmpty }
 
+    /// Folds a later delta of the same plan into this one (the later row wins), so several
+    /// commands can be written as one change.
+    public mutating func merge(_ later: PlanDelta) {
+        if let dataset = later.dataset { self.dataset = dataset }
+        createsDataset = createsDataset || later.createsDataset
+        products.merge(later.products) { _, newer in newer }
+        dependencies.merge(later.dependencies) { _, newer in newer }
+        if let graph = later.graph { self.graph = graph }
+        queued = Array(Set(queued).union(later.queued)).sorted()
+        stale = stale && later.stale
+    }
+
     /// The changed products in position order, as `(position, row)`.
     public var changedProducts: [(position: Int, product: DataProduct)] {
         products.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }

@@ -1,15 +1,18 @@
 import Foundation
+import Synchronization
 
 /// The one path for every change to a plan (`architecture.md`): lock the dataset, take its plan
 /// from the cache when the stored version matches (else load it), run the engine, write only the
 /// delta, commit, then keep the updated plan cached.
 public final class Orchestrator: Sendable {
     public let store: any PlanStore
-    private let clock: any WallClock
-    private let dispatching: Set<Compute>
-    private let newRunID: @Sendable () -> UUID
-    private let cache: PlanCache
-    private let gate = DatasetGate()
+    let clock: any WallClock
+    let dispatching: Set<Compute>
+    let newRunID: @Sendable () -> UUID
+    let cache: PlanCache
+    let gate = DatasetGate()
+    /// Reports waiting for the dataset's turn, by dataset (see `ReportBatch.swift`).
+    let pendingReports = Mutex([UUID: [PendingReport]]())
     /// Signalled after a commit that gave the dispatcher work (new attempts or cancels).
     public let dispatchWork = Wakeup()
     /// Every change this orchestrator commits, for the events streams.
@@ -64,13 +67,18 @@ public final class Orchestrator: Sendable {
             state.apply(delta, version: version)
             return Committed(state: state, delta: delta, dispatches: !runs.started.isEmpty || !runs.superseded.isEmpty)
         }
-        // Cached only once committed: a failed commit leaves the cache without this dataset.
+        committed(result, on: datasetID)
+        return CommandOutcome(result)
+    }
+
+    /// After a commit: cache the plan (only now: a failed commit leaves the cache without the
+    /// dataset), wake the dispatcher for new work, tell the events streams.
+    func committed(_ result: Committed, on datasetID: UUID) {
         cache.put(datasetID, result.state)
         if result.dispatches { dispatchWork.signal() }
         if !result.delta.isEmpty {
             changes.publish(PlanChange(datasetID: datasetID, delta: result.delta, version: result.state.version))
         }
-        return CommandOutcome(result)
     }
 
     /// Applies a compute platform's report (`semantics.md` §3.8). A report that no longer applies,
@@ -79,7 +87,8 @@ public final class Orchestrator: Sendable {
     /// Platforms repeat themselves (every poll, every webhook of DBXaaS): a report the cached plan
     /// shows to be stale or to change nothing is answered without taking the dataset's lock. That
     /// is safe because attempts only move forward: a newer plan than the cached one cannot make
-    /// such a report apply.
+    /// such a report apply. Reports that do need the lock are applied in batches, one
+    /// transaction for all that arrived while the dataset was busy (`ReportBatch.swift`).
     public func report(_ report: RunReport, on datasetID: UUID, by actor: String) async throws -> ReportResult {
         if let cached = cache.product(datasetID, report.dataProductID) {
             guard cached.runID == report.runID, cached.state == .queued || cached.state == .running else {
@@ -87,12 +96,7 @@ public final class Orchestrator: Sendable {
             }
             if cached.state == report.state { return .unchanged }
         }
-        do {
-            let outcome = try await execute(.report(report), on: datasetID, by: actor)
-            return outcome.stale ? .stale : outcome.changes.isEmpty ? .unchanged : .applied
-        } catch let error as CommandError where error.kind == .notFound {
-            return .stale
-        }
+        return try await batched(report, on: datasetID, by: actor)
     }
 
     public func plan(_ datasetID: UUID) async throws -> Plan? {
@@ -111,14 +115,14 @@ public final class Orchestrator: Sendable {
         try await store.search(term, page: page)
     }
 
-    private static func currentPlan(_ id: UUID, in transaction: any PlanTransaction, cache: PlanCache) throws
+    static func currentPlan(_ id: UUID, in transaction: any PlanTransaction, cache: PlanCache) throws
         -> PlanState?
     {
         guard let version = transaction.storedVersion else { return nil }
         return try cache.take(id, version: version) ?? transaction.loadPlan()
     }
 
-    fileprivate struct Committed: Sendable {
+    struct Committed: Sendable {
         var state: PlanState
         var delta: PlanDelta
         var dispatches: Bool
