@@ -46,6 +46,36 @@ struct DispatchTests {
         }
     }
 
+    /// A non-eager product queued by `PUT …/trigger` goes out like an eager one; a DBXaaS product
+    /// without a job id is refused at post while DBXaaS dispatch is on.
+    @Test func triggeredProductsAreDispatchedAndDBXaaSNeedsAJobID() async throws {
+        try await withPlatforms { platforms in
+            try await withFletcher(environment: platforms.environment()) { api in
+                platforms.notify(api)
+                let token = try await api.token("admin")
+                var factory = PlanFactory()
+                let plan = dispatchPlan(&factory, ["A", "D"], dbxaas: ["D"], eager: false)
+                _ = try await api.call("POST", "/api/plan", json: plan, token: token)
+                #expect(try await api.states(factory.datasetID).values.allSatisfy { $0 == .waiting })
+                let ids = [factory.id("A"), factory.id("D")].map { #""\#($0.lowercasedString)""# }
+                let triggered = try await api.call(
+                    "PUT", "/api/data_product/\(factory.datasetID.lowercasedString)/trigger",
+                    body: "[\(ids.joined(separator: ","))]", token: token)
+                #expect(triggered.status == 200, "\(triggered.text)")
+                try await eventually("both succeed") {
+                    try await api.states(factory.datasetID).values.allSatisfy { $0 == .success }
+                }
+                #expect(platforms.cams.jobs.count == 1 && platforms.dbxaas.jobs.count == 1)
+
+                var bad = dispatchPlan(&factory, ["E"], dbxaas: ["E"])
+                bad.dataProducts[0].passthrough = ["job_id": "twelve"]
+                let refused = try await api.call("POST", "/api/plan", json: bad, token: token)
+                #expect(refused.status == 400)
+                #expect(refused.detail?.contains(factory.id("E").lowercasedString) == true, "\(refused.text)")
+            }
+        }
+    }
+
     /// Links, passbacks and one complete run per product.
     private func expectRecorded(_ api: API, _ param: PlanParam, _ platforms: Platforms) async throws {
         let plan = try await api.plan(param.dataset.id)
