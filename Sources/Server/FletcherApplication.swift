@@ -20,8 +20,10 @@ public enum FletcherApplication {
 
         let router = Router()
         router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: ProblemMiddleware(routes: document.routes))
         addOperationalRoutes(to: router, store: orchestrator.store)
+        FletcherMetrics.addRoute(to: router)
         addDocumentationRoutes(to: router, document: document, swaggerUIURL: configuration.swaggerUIURL)
 
         CallbackRoute.add(to: router, intake: dispatch.intake, maxBodyBytes: configuration.maxBodyBytes)

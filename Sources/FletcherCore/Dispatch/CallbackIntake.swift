@@ -29,6 +29,20 @@ public struct CallbackIntake: Sendable {
     /// Handles one callback. Throws `CallbackRejection` when it is not authentic or does not
     /// parse (nothing applied), or the store's error (the platform should retry).
     public func receive(_ compute: Compute, headers: [String: String], body: [UInt8]) async throws -> Outcome {
+        do {
+            let outcome = try await intake(compute, headers: headers, body: body)
+            DispatchMetrics.callback(compute, outcome.rawValue)
+            return outcome
+        } catch let rejection as CallbackRejection {
+            switch rejection {
+            case .unauthorized: DispatchMetrics.callback(compute, "unauthorized")
+            case .malformed: DispatchMetrics.callback(compute, "malformed")
+            }
+            throw rejection
+        }
+    }
+
+    private func intake(_ compute: Compute, headers: [String: String], body: [UInt8]) async throws -> Outcome {
         guard let platform = platforms[compute] else { throw CallbackRejection.unauthorized("not dispatching") }
         let now = clock.now()
         switch try platform.adapter.verifyCallback(headers: headers, body: body, now: now) {

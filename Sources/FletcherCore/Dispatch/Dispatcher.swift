@@ -102,6 +102,7 @@ public final class Dispatcher: Sendable {
         guard item.isCurrent, let product = item.product else {
             // Superseded (cleared, disabled, overridden) or gone: nothing to send.
             try await store.complete(item, error: nil)
+            DispatchMetrics.attempt(item.compute, "dropped")
             return
         }
         let attempt = Attempt(
@@ -116,6 +117,7 @@ public final class Dispatcher: Sendable {
             return
         }
         try await store.recordSubmission(item.runID, submission, at: clock.now())
+        DispatchMetrics.attempt(item.compute, "submitted")
         logger.debug(
             "submitted",
             metadata: ["run_id": "\(item.runID.lowercasedString)", "external_id": "\(submission.externalID)"])
@@ -147,12 +149,14 @@ public final class Dispatcher: Sendable {
             try await platform.bucket.acquire()
             try await platform.adapter.cancel(ref)
             try await store.complete(item, error: nil)
+            DispatchMetrics.attempt(item.compute, "cancelled")
         } catch let error as AdapterError {
             if error.kind == .retryable, item.attempt < settings.maxAttempts {
                 try await store.postpone(
                     item, attempt: item.attempt + 1, until: retryTime(item, error), error: error.message)
             } else {
                 logger.notice("cancel not delivered", metadata: ["run_id": "\(item.runID)", "error": "\(error)"])
+                DispatchMetrics.attempt(item.compute, "cancel_failed")
                 try await store.complete(item, error: "cancel: \(error.message)")
             }
         }
@@ -169,6 +173,7 @@ public final class Dispatcher: Sendable {
                 ])
             try await store.postpone(
                 item, attempt: item.attempt + 1, until: retryTime(item, error), error: error.message)
+            DispatchMetrics.attempt(item.compute, "retried")
             return
         }
         let kind = error.kind == .permanent ? "permanent" : "attempts_exhausted"
@@ -184,6 +189,7 @@ public final class Dispatcher: Sendable {
             ])
         _ = try await orchestrator.report(report, on: item.datasetID, by: item.compute.actor)
         try await store.complete(item, error: error.message)
+        DispatchMetrics.attempt(item.compute, "failed")
     }
 
     private func retryTime(_ item: OutboxItem, _ error: AdapterError? = nil) -> Timestamp {

@@ -77,6 +77,7 @@ public final class Poller: Sendable {
             passback: status.passback)
         do {
             let result = try await orchestrator.report(report, on: run.datasetID, by: compute.actor)
+            DispatchMetrics.report(compute, result)
             if result == .stale {
                 logger.debug("stale report ignored", metadata: ["run_id": "\(run.runID.lowercasedString)"])
             }

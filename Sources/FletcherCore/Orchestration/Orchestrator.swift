@@ -57,15 +57,18 @@ public final class Orchestrator: Sendable {
             guard !delta.isEmpty else {
                 guard let stored else { throw CommandError.datasetNotFound(datasetID) }
                 cache.put(datasetID, stored)
-                return Committed(state: stored, delta: delta, dispatches: false)
+                return Committed(state: stored, delta: delta, dispatches: false, transitions: StateTransitions())
             }
             let version = (stored?.version ?? 0) + 1
             try transaction.write(delta, datasetID: datasetID, version: version, at: context.now)
             let runs = RunLedger.changes(of: command, from: stored, to: delta, dispatching: dispatching)
             if !runs.isEmpty { try transaction.record(runs, datasetID: datasetID, at: context.now) }
+            let transitions = StateTransitions(from: stored, delta)
             var state = stored ?? PlanState.empty(delta.dataset!)
             state.apply(delta, version: version)
-            return Committed(state: state, delta: delta, dispatches: !runs.started.isEmpty || !runs.superseded.isEmpty)
+            return Committed(
+                state: state, delta: delta, dispatches: !runs.started.isEmpty || !runs.superseded.isEmpty,
+                transitions: transitions)
         }
         committed(result, on: datasetID)
         return CommandOutcome(result)
@@ -76,6 +79,7 @@ public final class Orchestrator: Sendable {
     func committed(_ result: Committed, on datasetID: UUID) {
         cache.put(datasetID, result.state)
         if result.dispatches { dispatchWork.signal() }
+        result.transitions.count()
         if !result.delta.isEmpty {
             changes.publish(PlanChange(datasetID: datasetID, delta: result.delta, version: result.state.version))
         }
@@ -126,6 +130,7 @@ public final class Orchestrator: Sendable {
         var state: PlanState
         var delta: PlanDelta
         var dispatches: Bool
+        var transitions: StateTransitions
     }
 }
 

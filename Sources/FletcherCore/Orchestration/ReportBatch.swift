@@ -62,6 +62,7 @@ extension Orchestrator {
             guard var state = try Self.currentPlan(datasetID, in: transaction, cache: cache) else {
                 return (nil, reports.map { _ in .stale })
             }
+            let before = state
             var combined = PlanDelta()
             var runs = RunChanges()
             var results: [ReportResult] = []
@@ -90,7 +91,10 @@ extension Orchestrator {
             if !runs.isEmpty { try transaction.record(runs, datasetID: datasetID, at: now) }
             state.apply(PlanDelta(), version: version)
             let dispatches = !runs.started.isEmpty || !runs.superseded.isEmpty
-            return (Committed(state: state, delta: combined, dispatches: dispatches), results)
+            let transitions = StateTransitions(from: before, combined)
+            return (
+                Committed(state: state, delta: combined, dispatches: dispatches, transitions: transitions), results
+            )
         }
         if let committed { self.committed(committed, on: datasetID) }
         return results
