@@ -22,7 +22,7 @@ public final class ChangeFeed: Sendable {
     public let retained: Int
     private let state = Mutex(State())
 
-    public init(retained: Int = 10_000) {
+    public init(retained: Int = 1_000) {
         self.retained = retained
     }
 
