@@ -48,9 +48,9 @@ public struct CallbackIntake: Sendable {
         switch try platform.adapter.verifyCallback(headers: headers, body: body, now: now) {
         case .report(let runID, let status, let deliveryID):
             if let deliveryID, try await store.callbackSeen(compute, deliveryID: deliveryID) { return .duplicate }
-            guard let run = try await store.run(runID), run.compute == compute, let ref = run.ref ?? unsubmitted(run)
-            else { return .stale }
-            let outcome = await poller.apply(status, of: ref, on: compute)
+            guard let run = try await store.run(runID), run.compute == compute else { return .stale }
+            let outcome = await poller.apply(
+                status, runID: run.runID, datasetID: run.datasetID, dataProductID: run.dataProductID, on: compute)
             if let deliveryID {
                 try await store.rememberCallback(
                     compute, deliveryID: deliveryID, at: now, forgetBefore: now.adding(seconds: -Self.rememberSeconds))
@@ -67,10 +67,5 @@ public struct CallbackIntake: Sendable {
             Task { await poller.poll(ref, on: platform) }
             return .polling
         }
-    }
-
-    /// A callback can overtake the recording of its submit: the run is then known by run id only.
-    private func unsubmitted(_ run: RunRecord) -> RunRef? {
-        RunRef(runID: run.runID, datasetID: run.datasetID, dataProductID: run.dataProductID, externalID: "")
     }
 }

@@ -72,19 +72,27 @@ public final class Poller: Sendable {
     /// Applies a platform's word on a run through the guarded update path (`semantics.md` §3.8).
     @discardableResult
     public func apply(_ status: RunStatus, of run: RunRef, on compute: Compute) async -> ReportResult? {
+        await apply(status, runID: run.runID, datasetID: run.datasetID, dataProductID: run.dataProductID, on: compute)
+    }
+
+    /// The same, for a run known by its ids alone (a callback can overtake the record of its submit).
+    @discardableResult
+    public func apply(_ status: RunStatus, runID: UUID, datasetID: UUID, dataProductID: UUID, on compute: Compute)
+        async -> ReportResult?
+    {
         let report = RunReport(
-            dataProductID: run.dataProductID, runID: run.runID, state: status.state, link: status.link,
+            dataProductID: dataProductID, runID: runID, state: status.state, link: status.link,
             passback: status.passback)
         do {
-            let result = try await orchestrator.report(report, on: run.datasetID, by: compute.actor)
+            let result = try await orchestrator.report(report, on: datasetID, by: compute.actor)
             DispatchMetrics.report(compute, result)
             if result == .stale {
-                logger.debug("stale report ignored", metadata: ["run_id": "\(run.runID.lowercasedString)"])
+                logger.debug("stale report ignored", metadata: ["run_id": "\(runID.lowercasedString)"])
             }
             return result
         } catch {
             logger.warning(
-                "report not applied", metadata: ["run_id": "\(run.runID.lowercasedString)", "error": "\(error)"])
+                "report not applied", metadata: ["run_id": "\(runID.lowercasedString)", "error": "\(error)"])
             return nil
         }
     }
