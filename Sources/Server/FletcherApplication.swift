@@ -28,6 +28,7 @@ public enum FletcherApplication {
 
         CallbackRoute.add(to: router, intake: dispatch.intake, maxBodyBytes: configuration.maxBodyBytes)
         EventsRoute.add(to: router, orchestrator: orchestrator)
+        PlanPictureRoute.add(to: router, orchestrator: orchestrator, renderer: GraphvizRenderer())
 
         let handlers = APIHandlers(orchestrator: orchestrator, authenticator: authenticator, runs: dispatch.store)
         try handlers.registerHandlers(

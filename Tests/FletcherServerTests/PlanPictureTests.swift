@@ -1,0 +1,65 @@
+import FletcherCore
+import FletcherTestSupport
+import Foundation
+import Testing
+
+@testable import FletcherServer
+
+/// The DAG picture (`ui.md`, plan page): Graphviz's `dot` draws the core's DOT as SVG.
+@Suite("The DAG as SVG")
+struct PlanPictureTests {
+    @Test func oneNodePerProductFilledByStateWithNamesEscaped() async throws {
+        try await withFletcher { api in
+            let token = try await api.token("admin")
+            var factory = PlanFactory()
+            var plan = factory.plan(["<script>alert(1)</script>", "B", "C"], [("<script>alert(1)</script>", "B")])
+            plan.dataProducts[2].eager = false
+            _ = try await api.call("POST", "/api/plan", json: plan, token: token)
+            let dataset = factory.datasetID.lowercasedString
+            let disabled = try await api.call(
+                "DELETE", "/api/data_product/\(dataset)", body: #"["\#(factory.id("C").lowercasedString)"]"#,
+                token: token)
+            #expect(disabled.status == 200)
+
+            let reply = try await api.call("GET", "/plan/\(dataset)/dag.svg")
+            #expect(reply.status == 200 && reply.header("Content-Type")?.hasPrefix("image/svg+xml") == true)
+            let svg = reply.text
+            #expect(svg.hasPrefix("<svg"), "inlinable: no XML prolog or doctype")
+            for (name, state) in [("<script>alert(1)</script>", State.queued), ("B", .waiting), ("C", .disabled)] {
+                // dot writes '-' in attribute values as the entity &#45;.
+                let id = factory.id(name).lowercasedString.replacingOccurrences(of: "-", with: "&#45;")
+                #expect(
+                    svg.contains(#"<g id="product&#45;\#(id)" class="node state&#45;\#(state.rawValue)">"#), "\(name)")
+            }
+            #expect(
+                svg.contains(#"fill="\#(PlanDOT.fill(.queued))""#)
+                    && svg.contains(#"fill="\#(PlanDOT.fill(.waiting))""#))
+            #expect(svg.contains("stroke-dasharray"), "the disabled product is drawn dashed")
+            #expect(!svg.contains("<script>") && svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;:1"))
+            #expect(svg.contains(#"xlink:href="/plan/\#(dataset)/\#(factory.id("B").lowercasedString)""#))
+
+            #expect(try await api.call("GET", "/plan/\(UUID().lowercasedString)/dag.svg").status == 404)
+        }
+    }
+
+    @Test func aLayoutThatTakesTooLongIsStoppedAtTheTimeout() async throws {
+        let directory = try TemporaryDirectory()
+        let slow = directory.path("slow-dot")
+        try Data("#!/bin/sh\nexec sleep 30\n".utf8).write(to: URL(fileURLWithPath: slow))
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: slow)
+        let renderer = GraphvizRenderer(executable: slow, timeout: .milliseconds(300))
+        let started = ContinuousClock.now
+        await #expect(throws: GraphvizRenderer.Failure.timedOut) { try await renderer.svg("digraph { a }") }
+        #expect(ContinuousClock.now - started < .seconds(5))
+        let missing = GraphvizRenderer(executable: directory.path("no-such-dot"))
+        await #expect(throws: GraphvizRenderer.Failure.self) { try await missing.svg("digraph { a }") }
+    }
+
+    @Test func theSameDOTIsDrawnOnce() async throws {
+        let renderer = GraphvizRenderer()
+        let first = try await renderer.svg("digraph { a -> b }")
+        let started = ContinuousClock.now
+        for _ in 0..<50 { #expect(try await renderer.svg("digraph { a -> b }") == first) }
+        #expect(ContinuousClock.now - started < .milliseconds(500), "50 cached drawings must not run dot 50 times")
+    }
+}
