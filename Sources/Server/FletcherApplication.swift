@@ -28,7 +28,9 @@ public enum FletcherApplication {
 
         CallbackRoute.add(to: router, intake: dispatch.intake, maxBodyBytes: configuration.maxBodyBytes)
         EventsRoute.add(to: router, orchestrator: orchestrator)
-        PlanPictureRoute.add(to: router, orchestrator: orchestrator, renderer: GraphvizRenderer())
+        let renderer = GraphvizRenderer()
+        PlanPictureRoute.add(to: router, orchestrator: orchestrator, renderer: renderer)
+        try await PageRoutes.load(orchestrator: orchestrator, runs: dispatch.store, renderer: renderer).add(to: router)
 
         let handlers = APIHandlers(orchestrator: orchestrator, authenticator: authenticator, runs: dispatch.store)
         try handlers.registerHandlers(

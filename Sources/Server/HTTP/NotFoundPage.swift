@@ -11,10 +11,11 @@ enum NotFoundPage {
             <!DOCTYPE html>
             <html lang="en">
             <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>Not found · Fletcher</title></head>
+            <title>Not found · Fletcher</title><link rel="stylesheet" href="/assets/fletcher.css"></head>
             <body>
-            <header><nav aria-label="Breadcrumb"><a href="/">Search</a></nav></header>
-            <main>
+            <header class="top"><nav aria-label="Breadcrumb"><ol class="crumbs"><li><a href="/">Search</a></li></ol></nav>
+            <span class="brand">Fletcher</span></header>
+            <main id="main">
             <h1>Not found</h1>
             <p>There is nothing at <code>\(escaped)</code>.</p>
             <p><a href="/">Back to the plan search</a></p>

@@ -21,6 +21,11 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
+    /// A browser asking for a page (outside `/api`): it gets HTML, not problem+json.
+    static func isPage(_ request: Request) -> Bool {
+        !request.uri.path.hasPrefix("/api/") && request.headers[.accept]?.contains("text/html") == true
+    }
+
     /// OpenAPI handlers and middlewares wrap what they throw; the cause is what matters.
     static func unwrap(_ error: any Error) -> any Error {
         if let error = error as? ServerError { return unwrap(error.underlyingError) }
@@ -29,6 +34,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
 
     private func response(for error: any Error, request: Request, context: Context) -> Response {
         switch error {
+        case let error as CommandError where error.kind == .notFound && Self.isPage(request):
+            return NotFoundPage.response(path: request.uri.path)
         case let error as CommandError:
             return Problem(status: error.httpStatus, detail: error.message).response()
         case let error as APIError:
@@ -68,9 +75,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 status: .methodNotAllowed, detail: "\(request.method.rawValue) is not allowed on \(path); use \(allow)"
             ).response(headers: [.allow: allow])
         }
-        if !path.hasPrefix("/api/"), request.headers[.accept]?.contains("text/html") == true {
-            return NotFoundPage.response(path: path)
-        }
+        if Self.isPage(request) { return NotFoundPage.response(path: path) }
         return Problem(status: .notFound, detail: "No such resource: \(request.method.rawValue) \(path)").response()
     }
 

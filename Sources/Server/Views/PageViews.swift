@@ -1,0 +1,218 @@
+import FletcherCore
+import Foundation
+
+/// The values the templates show, built from the core's model. Mustache escapes every `{{value}}`;
+/// the few `{{{raw}}}` places take HTML this code built and escaped itself (Graphviz's SVG, the
+/// highlighted JSON).
+struct Crumb {
+    let url: String
+    let label: String
+}
+
+struct SearchRowsView {
+    struct Row {
+        let id: String
+        let modified: String
+        let extra: String
+    }
+
+    let query: String
+    let rows: [Row]
+    /// The plain "More" link (`/?q=…&page=…`), and the fragment the script loads instead.
+    let next: String?
+    let fragment: String?
+
+    init(_ page: SearchPage, query: String) {
+        self.query = query
+        rows = page.rows.map {
+            Row(
+                id: $0.datasetID.lowercasedString, modified: $0.modifiedDate.description,
+                extra: $0.extra?.jsonText ?? "")
+        }
+        let term =
+            query.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(["&", "+", "="])) ?? ""
+        next = page.nextPage.map { "/?q=\(term)&page=\($0)" }
+        fragment = page.nextPage.map { "/component/plan_search?search_by=\(term)&page=\($0)" }
+    }
+}
+
+struct SearchPageView {
+    let title = "Search plans"
+    let crumb: Crumb? = nil
+    let query: String
+    let rows: [SearchRowsView.Row]
+    let next: String?
+    let fragment: String?
+
+    init(_ rows: SearchRowsView) {
+        query = rows.query
+        self.rows = rows.rows
+        next = rows.next
+        fragment = rows.fragment
+    }
+}
+
+struct ProductRowView {
+    let datasetID: String
+    let id: String
+    let shortID: String
+    let compute: String
+    let name: String
+    let version: String
+    let eager: String
+    let state: String
+    let runID: String
+    let link: String?
+    let modified: String
+
+    init(_ product: DataProduct, datasetID: UUID) {
+        self.datasetID = datasetID.lowercasedString
+        id = product.id.lowercasedString
+        shortID = String(id.prefix(8))
+        compute = product.compute.displayName
+        name = product.name
+        version = product.version
+        eager = product.eager ? "yes" : "no"
+        state = product.state.rawValue
+        runID = product.runID?.lowercasedString ?? ""
+        link = safeLink(product.link)
+        modified = product.modifiedDate.description
+    }
+}
+
+struct PlanPageView {
+    struct Count {
+        let state: String
+        let count: Int
+    }
+
+    let title: String
+    let crumb: Crumb?
+    let datasetID: String
+    let statusLabel: String
+    let statusClass: String
+    let modifiedBy: String
+    let modifiedDate: String
+    let counts: [Count]
+    let productCount: Int
+    let svg: String?
+    let svgNotice: String
+    let states = State.allCases.map(\.rawValue)
+    let products: [ProductRowView]
+    let json: String
+
+    init(_ plan: Plan, svg: String?, svgNotice: String) {
+        let id = plan.dataset.id.lowercasedString
+        title = "Plan \(id)"
+        crumb = Crumb(url: "/plan/\(id)", label: "Plan")
+        datasetID = id
+        statusLabel = plan.dataset.paused ? "Paused" : "Active"
+        statusClass = plan.dataset.paused ? "paused" : "active"
+        let latest = ([plan.dataset.modifiedDate] + plan.dataProducts.map(\.modifiedDate)).max()!
+        let latestBy = plan.dataProducts.first { $0.modifiedDate == latest }?.modifiedBy ?? plan.dataset.modifiedBy
+        modifiedBy = latestBy
+        modifiedDate = latest.description
+        counts = State.allCases.map { state in
+            Count(state: state.rawValue, count: plan.dataProducts.filter { $0.state == state }.count)
+        }
+        productCount = plan.dataProducts.count
+        self.svg = svg
+        self.svgNotice = svgNotice
+        products = plan.dataProducts.map { ProductRowView($0, datasetID: plan.dataset.id) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        json = JSONHighlighter.html(
+            (try? encoder.encode(plan)).flatMap { try? JSONValue(jsonText: String(decoding: $0, as: UTF8.self)) })
+    }
+}
+
+struct ProductPageView {
+    struct Relative {
+        let datasetID: String
+        let id: String
+        let name: String
+        let state: String
+    }
+
+    struct RunRow {
+        let attempt: Int
+        let runID: String
+        let state: String
+        let queued: String
+        let started: String
+        let finished: String
+        let duration: String
+        let link: String?
+        let error: String
+    }
+
+    let title: String
+    let crumb: Crumb?
+    let datasetID: String
+    let id: String
+    let name: String
+    let state: String
+    let compute: String
+    let version: String
+    let eager: String
+    let runID: String
+    let link: String?
+    let modifiedBy: String
+    let modified: String
+    let parents: [Relative]
+    let children: [Relative]
+    let passthrough: String
+    let passback: String
+    let extra: String
+    let runs: [RunRow]
+
+    init(_ product: DataProduct, in plan: Plan, runs: [RunRecord]) {
+        let datasetID = plan.dataset.id.lowercasedString
+        title = product.name
+        crumb = Crumb(url: "/plan/\(datasetID)", label: "Plan")
+        self.datasetID = datasetID
+        id = product.id.lowercasedString
+        name = product.name
+        state = product.state.rawValue
+        compute = product.compute.displayName
+        version = product.version
+        eager = product.eager ? "yes" : "no"
+        runID = product.runID?.lowercasedString ?? ""
+        link = safeLink(product.link)
+        modifiedBy = product.modifiedBy
+        modified = product.modifiedDate.description
+        let byID = Dictionary(uniqueKeysWithValues: plan.dataProducts.map { ($0.id, $0) })
+        func relative(_ id: UUID) -> Relative? {
+            byID[id].map {
+                Relative(datasetID: datasetID, id: $0.id.lowercasedString, name: $0.name, state: $0.state.rawValue)
+            }
+        }
+        parents = plan.dependencies.filter { $0.childID == product.id }.compactMap { relative($0.parentID) }
+        children = plan.dependencies.filter { $0.parentID == product.id }.compactMap { relative($0.childID) }
+        passthrough = JSONHighlighter.html(product.passthrough)
+        passback = JSONHighlighter.html(product.passback)
+        extra = JSONHighlighter.html(product.extra)
+        let count = runs.count
+        self.runs = runs.enumerated().map { index, run in
+            let duration = run.startedAt.flatMap { started in
+                run.finishedAt.map {
+                    String(format: "%.1f s", Double($0.microsecondsSinceEpoch - started.microsecondsSinceEpoch) / 1e6)
+                }
+            }
+            return RunRow(
+                attempt: count - index, runID: run.runID.lowercasedString, state: run.state.rawValue,
+                queued: run.queuedAt.description, started: run.startedAt?.description ?? "",
+                finished: run.finishedAt?.description ?? "", duration: duration ?? "", link: safeLink(run.link),
+                error: run.lastError ?? "")
+        }
+    }
+}
+
+/// A link renders only when it is an absolute http(s) URL (`ui.md`): no `javascript:`, no `data:`.
+func safeLink(_ text: String?) -> String? {
+    guard let text, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
+        scheme == "http" || scheme == "https",
+        url.host?.isEmpty == false
+    else { return nil }
+    return text
+}
