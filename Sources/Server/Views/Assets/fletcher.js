@@ -46,6 +46,7 @@ function setState(id, state, runID, modified) {
     const badge = row.querySelector("[data-state-badge]");
     badge.textContent = state;
     badge.className = "badge state-" + state;
+    row.dataset.updatedAt = String(Date.now());
     if (runID !== undefined) row.querySelector("[data-run-id] code").textContent = runID || "";
     if (modified) row.querySelector("[data-modified] time").textContent = modified;
   }
@@ -66,6 +67,9 @@ function livePlan() {
   const dag = document.getElementById("dag");
   if (!dag || !dag.dataset.events || !("EventSource" in window)) return;
   const events = new EventSource(dag.dataset.events);
+  // Marks the picture live once the stream is connected (and not while it reconnects).
+  events.addEventListener("plan", () => { dag.dataset.live = "open"; });
+  events.addEventListener("error", () => { dag.dataset.live = "reconnecting"; });
   events.addEventListener("change", (event) => {
     const change = JSON.parse(event.data);
     change.changes.forEach((product) => setState(product.id, product.state, product.run_id, product.modified_date));

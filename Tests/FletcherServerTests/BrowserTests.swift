@@ -1,0 +1,52 @@
+import FletcherCore
+import FletcherTestSupport
+import Foundation
+import Testing
+
+/// The pages in a real headless browser (Debian `chromium`, driven over the DevTools protocol by
+/// `Tests/browser/check_ui.py`): DOM of the search and plan pages, accessibility basics, live
+/// update within a second, and screenshots at 1280 px and 375 px saved under `docs/screenshots/`.
+@Suite(
+    "Pages in a headless browser",
+    .enabled(
+        if: ProcessInfo.processInfo.environment["FLETCHER_REQUIRE_BROWSER"] == "1"
+            || FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"),
+        "needs Debian's chromium (and websocket-client from PyPI)"))
+struct BrowserTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test func searchAndPlanPagesInChromium() async throws {
+        try await withFletcher { api in
+            let token = try await api.token("admin")
+            let plan = try JSONDecoder().decode(
+                PlanParam.self, from: Data(contentsOf: Self.root.appendingPathComponent("examples/accounting-plan.json")))
+            _ = try await api.call("POST", "/api/plan", json: plan, token: token)
+            let dataset = plan.dataset.id.lowercasedString
+            let id = { (name: String) in plan.dataProducts.first { $0.name == name }!.id.lowercasedString }
+            let updates = [("BKPF", "success"), ("BSEG", "success"), ("T001", "running")]
+                .map { #"{"id": "\#(id($0.0))", "state": "\#($0.1)", "link": "https://cams.example.com/runs/\#($0.0)"}"# }
+            let updated = try await api.call(
+                "PUT", "/api/data_product/\(dataset)/update", body: "[\(updates.joined(separator: ","))]", token: token)
+            #expect(updated.status == 200)
+            _ = try await api.call("DELETE", "/api/data_product/\(dataset)", body: #"["\#(id("Journals 2000"))"]"#, token: token)
+
+            let arguments = [
+                "python3", Self.root.appendingPathComponent("Tests/browser/check_ui.py").path, api.base, dataset, token,
+                id("GLT0"), Self.root.appendingPathComponent("docs/screenshots").path,
+            ]
+            // The server under test runs in this process: wait for the browser off the shared pool.
+            let output = try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue(label: "fletcher.test.browser").async {
+                    continuation.resume(with: Result { try runCommand(arguments) })
+                }
+            }
+            #expect(output.status == 0, "\(output.output)")
+            let last = output.output.split(separator: "\n").last.map(String.init) ?? ""
+            let report = try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any] ?? [:]
+            #expect(report["svg_nodes"] as? Int == plan.dataProducts.count)
+            #expect(report["table_rows"] as? Int == plan.dataProducts.count)
+            #expect((report["live_update_seconds"] as? Double ?? 9) < 1)
+        }
+    }
+}

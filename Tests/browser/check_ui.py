@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Drives Debian's headless chromium over the DevTools protocol against a running Fletcher
+(ui.md): checks the search and plan pages' DOM, accessibility basics and live updates, and saves
+screenshots at 1280 px and 375 px. Called by Tests/FletcherServerTests/BrowserTests.swift with
+a seeded server; prints one JSON object and exits non-zero listing what failed.
+
+Usage: check_ui.py BASE_URL DATASET_ID TOKEN LIVE_PRODUCT_ID SCREENSHOT_DIR
+"""
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import websocket  # PyPI websocket-client
+
+FILLS = {"success": "#4caf50", "running": "#b9e4b0", "waiting": "#eeeeee", "queued": "#bdbdbd",
+         "failed": "#e57373", "disabled": "#fafafa"}
+
+
+class Browser:
+    def __init__(self):
+        self.profile = tempfile.mkdtemp(prefix="fletcher-chromium-")
+        # chromium's log goes to a file: a pipe nobody drains would stall it.
+        log_path = os.path.join(self.profile, "chromium.log")
+        with open(log_path, "w") as log:
+            self.process = subprocess.Popen(
+                ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                 "--remote-debugging-port=0", f"--user-data-dir={self.profile}", "about:blank"],
+                stdout=subprocess.DEVNULL, stderr=log)
+        port, deadline = None, time.monotonic() + 30
+        while port is None and time.monotonic() < deadline:
+            with open(log_path) as log:
+                for line in log:
+                    if "DevTools listening on ws://" in line:
+                        port = int(line.split("ws://127.0.0.1:")[1].split("/")[0])
+            time.sleep(0.05)
+        if port is None:
+            raise RuntimeError("chromium did not start")
+        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
+        page = next(t for t in targets if t["type"] == "page")
+        self.socket = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30)
+        self.next_id = 0
+        self.call("Page.enable")
+        self.call("Runtime.enable")
+
+    def call(self, method, params=None):
+        self.next_id += 1
+        self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params or {}}))
+        while True:
+            message = json.loads(self.socket.recv())
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message["result"]
+
+    def evaluate(self, expression):
+        result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True})
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def viewport(self, width):
+        self.call("Emulation.setDeviceMetricsOverride",
+                  {"width": width, "height": 900 if width >= 600 else 812, "deviceScaleFactor": 1, "mobile": width < 600})
+
+    def open(self, url):
+        self.call("Page.navigate", {"url": url})
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.evaluate("document.readyState") == "complete" and self.evaluate("location.href") == url:
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"{url} did not load")
+
+    def screenshot(self, path):
+        shot = self.call("Page.captureScreenshot", {"format": "png"})
+        with open(path, "wb") as file:
+            file.write(base64.b64decode(shot["data"]))
+
+    def press_tab(self):
+        for kind in ("keyDown", "keyUp"):
+            self.call("Input.dispatchKeyEvent", {"type": kind, "key": "Tab", "code": "Tab", "windowsVirtualKeyCode": 9})
+
+    def close(self):
+        self.socket.close()
+        self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+ACCESSIBILITY = """(() => {
+  const problems = [];
+  document.querySelectorAll('input, select, textarea').forEach((control) => {
+    const labelled = control.getAttribute('aria-label') || (control.id && document.querySelector('label[for="' + control.id + '"]'));
+    if (!labelled) problems.push('unlabelled ' + control.outerHTML.slice(0, 80));
+  });
+  let level = 0;
+  document.querySelectorAll('h1, h2, h3, h4, h5, h6').forEach((heading) => {
+    const next = Number(heading.tagName[1]);
+    if ((level === 0 && next !== 1) || next > level + 1) problems.push('heading order: h' + level + ' then h' + next);
+    level = next;
+  });
+  document.querySelectorAll('svg, img').forEach((picture) => {
+    const holder = picture.closest('[role="img"][aria-label]');
+    if (!holder && !picture.getAttribute('alt') && !picture.getAttribute('aria-label')) problems.push('picture without a text alternative');
+  });
+  return problems;
+})()"""
+
+
+def main():
+    base, dataset, token, live_product, screenshots = sys.argv[1:6]
+    os.makedirs(screenshots, exist_ok=True)
+    failures, report = [], {}
+    browser = Browser()
+    try:
+        for width in (1280, 375):
+            browser.viewport(width)
+            browser.open(f"{base}/")
+            browser.screenshot(os.path.join(screenshots, f"search-{width}.png"))
+            browser.open(f"{base}/plan/{dataset}")
+            browser.screenshot(os.path.join(screenshots, f"plan-{width}.png"))
+            overflow = browser.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 0:
+                failures.append(f"the plan page is {overflow} px wider than a {width} px screen")
+
+        browser.viewport(1280)
+        browser.open(f"{base}/")
+        report["search_rows"] = browser.evaluate("document.querySelectorAll('#results a[href^=\"/plan/\"]').length")
+        problems = browser.evaluate(ACCESSIBILITY)
+        browser.open(f"{base}/plan/{dataset}")
+        problems += browser.evaluate(ACCESSIBILITY)
+        failures += [f"accessibility: {problem}" for problem in problems]
+
+        nodes = browser.evaluate("""Array.from(document.querySelectorAll('#dag svg g.node')).map((node) => ({
+            id: node.id.replace('product-', ''), state: node.getAttribute('class').replace('node state-', ''),
+            fill: node.querySelector('path, polygon').getAttribute('fill') }))""")
+        rows = browser.evaluate("""Array.from(document.querySelectorAll('#products tbody tr')).map((row) =>
+            ({ id: row.dataset.id, state: row.dataset.state }))""")
+        report["svg_nodes"], report["table_rows"] = len(nodes), len(rows)
+        if sorted((n["id"], n["state"]) for n in nodes) != sorted((r["id"], r["state"]) for r in rows):
+            failures.append("the picture and the table disagree on the products or their states")
+        for node in nodes:
+            if node["fill"] != FILLS[node["state"]]:
+                failures.append(f"{node['id']} is {node['state']} but filled {node['fill']}")
+
+        browser.press_tab()
+        focus = browser.evaluate("""(() => { const element = document.activeElement; const style = getComputedStyle(element);
+            return { tag: element.tagName, outline: style.outlineStyle, width: style.outlineWidth }; })()""")
+        if focus["outline"] in ("none", "") or focus["width"] == "0px":
+            failures.append(f"keyboard focus is not visible on {focus['tag']}")
+
+        # Live: a state changed through the API is on the open page within a second.
+        deadline = time.monotonic() + 10
+        while browser.evaluate("document.getElementById('dag').dataset.live") != "open":
+            if time.monotonic() > deadline:
+                raise RuntimeError("the plan page never connected to its events stream")
+            time.sleep(0.02)
+        request = urllib.request.Request(
+            f"{base}/api/data_product/{dataset}/update", method="PUT",
+            data=json.dumps([{"id": live_product, "state": "failed"}]).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        started = time.monotonic()
+        urllib.request.urlopen(request).read()
+        seen = None
+        while time.monotonic() - started < 3:
+            state = browser.evaluate(f"""(() => {{ const row = document.querySelector('tr[data-id="{live_product}"]');
+                const node = document.getElementById('product-{live_product}');
+                return row.dataset.state + ' ' + node.getAttribute('class'); }})()""")
+            if state == "failed node state-failed":
+                seen = time.monotonic() - started
+                break
+            time.sleep(0.02)
+        report["live_update_seconds"] = seen
+        if seen is None or seen > 1:
+            failures.append(f"the change reached the open page after {seen} s (at most 1 s)")
+    finally:
+        browser.close()
+    report["failures"] = failures
+    print(json.dumps(report))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
