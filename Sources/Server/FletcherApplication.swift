@@ -30,7 +30,13 @@ public enum FletcherApplication {
         EventsRoute.add(to: router, orchestrator: orchestrator)
         let renderer = GraphvizRenderer()
         PlanPictureRoute.add(to: router, orchestrator: orchestrator, renderer: renderer)
-        try await PageRoutes.load(orchestrator: orchestrator, runs: dispatch.store, renderer: renderer).add(to: router)
+        let session = WebSession(
+            authenticator: authenticator, secret: configuration.secretKey,
+            secure: configuration.baseURL.lowercased().hasPrefix("https:"))
+        let pages = try await PageRoutes.load(
+            orchestrator: orchestrator, runs: dispatch.store, renderer: renderer, session: session)
+        pages.add(to: router)
+        pages.addManagement(to: router, maxBodyBytes: configuration.maxBodyBytes)
 
         let handlers = APIHandlers(orchestrator: orchestrator, authenticator: authenticator, runs: dispatch.store)
         try handlers.registerHandlers(

@@ -20,16 +20,20 @@ struct BrowserTests {
         try await withFletcher { api in
             let token = try await api.token("admin")
             let plan = try JSONDecoder().decode(
-                PlanParam.self, from: Data(contentsOf: Self.root.appendingPathComponent("examples/accounting-plan.json")))
+                PlanParam.self,
+                from: Data(contentsOf: Self.root.appendingPathComponent("examples/accounting-plan.json")))
             _ = try await api.call("POST", "/api/plan", json: plan, token: token)
             let dataset = plan.dataset.id.lowercasedString
             let id = { (name: String) in plan.dataProducts.first { $0.name == name }!.id.lowercasedString }
             let updates = [("BKPF", "success"), ("BSEG", "success"), ("T001", "running")]
-                .map { #"{"id": "\#(id($0.0))", "state": "\#($0.1)", "link": "https://cams.example.com/runs/\#($0.0)"}"# }
+                .map {
+                    #"{"id": "\#(id($0.0))", "state": "\#($0.1)", "link": "https://cams.example.com/runs/\#($0.0)"}"#
+                }
             let updated = try await api.call(
                 "PUT", "/api/data_product/\(dataset)/update", body: "[\(updates.joined(separator: ","))]", token: token)
             #expect(updated.status == 200)
-            _ = try await api.call("DELETE", "/api/data_product/\(dataset)", body: #"["\#(id("Journals 2000"))"]"#, token: token)
+            _ = try await api.call(
+                "DELETE", "/api/data_product/\(dataset)", body: #"["\#(id("Journals 2000"))"]"#, token: token)
 
             let arguments = [
                 "python3", Self.root.appendingPathComponent("Tests/browser/check_ui.py").path, api.base, dataset, token,

@@ -95,3 +95,17 @@ public struct PlanGraph: Sendable {
         return (start, list)
     }
 }
+
+extension Plan {
+    /// The products a clear of `ids` sends back to `waiting` besides the listed ones (`semantics.md`
+    /// §3.4): their descendants, not passing through disabled products, in plan order.
+    public func descendantsReset(byClearing ids: [UUID]) -> [DataProduct] {
+        let state = PlanState(plan: self, version: 0)
+        let seeds = ids.compactMap { state.graph.position(of: $0) }
+        let listed = Set(seeds)
+        return state.graph.descendants(of: seeds) { dataProducts[$0].state != .disabled }
+            .filter { !listed.contains($0) && dataProducts[$0].state != .waiting }
+            .sorted()
+            .map { dataProducts[$0] }
+    }
+}

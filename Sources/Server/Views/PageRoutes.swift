@@ -12,22 +12,28 @@ struct PageRoutes: Sendable {
     let orchestrator: Orchestrator
     let runs: any DispatchStore
     let renderer: GraphvizRenderer
+    let session: WebSession
 
-    static func load(orchestrator: Orchestrator, runs: any DispatchStore, renderer: GraphvizRenderer) async throws
-        -> PageRoutes
-    {
+    static func load(
+        orchestrator: Orchestrator, runs: any DispatchStore, renderer: GraphvizRenderer, session: WebSession
+    ) async throws -> PageRoutes {
         let directory = Bundle.module.resourceURL!.appendingPathComponent("Templates").path
         return PageRoutes(
             library: try await MustacheLibrary(directory: directory), orchestrator: orchestrator, runs: runs,
-            renderer: renderer)
+            renderer: renderer, session: session)
+    }
+
+    func userView(_ request: Request) async -> UserView? {
+        await session.user(request).map { UserView(service: $0.service, csrf: $0.csrf) }
     }
 
     func add(to router: Router<BasicRequestContext>) {
         router.get("/") { request, _ in
             let query = request.uri.queryParameters.get("q") ?? ""
             let page = max(request.uri.queryParameters.get("page").flatMap { Int($0) } ?? 0, 0)
-            let rows = SearchRowsView(try await orchestrator.search(query, page: page), query: query)
-            return html(render(SearchPageView(rows), "search"))
+            var view = SearchPageView(SearchRowsView(try await orchestrator.search(query, page: page), query: query))
+            view.user = await userView(request)
+            return html(render(view, "search"))
         }
         router.get("/component/plan_search") { request, _ in
             let query = request.uri.queryParameters.get("search_by") ?? ""
@@ -35,7 +41,7 @@ struct PageRoutes: Sendable {
             return html(
                 render(SearchRowsView(try await orchestrator.search(query, page: page), query: query), "search_rows"))
         }
-        router.get("/plan/:dataset_id") { _, context in
+        router.get("/plan/:dataset_id") { request, context in
             let plan = try await plan(context)
             var svg: String?
             var notice = ""
@@ -44,9 +50,11 @@ struct PageRoutes: Sendable {
             } catch {
                 notice = "The DAG cannot be drawn: \(error)."
             }
-            return html(render(PlanPageView(plan, svg: svg, svgNotice: notice), "plan"))
+            var view = PlanPageView(plan, svg: svg, svgNotice: notice)
+            view.user = await userView(request)
+            return html(render(view, "plan"))
         }
-        router.get("/plan/:dataset_id/:data_product_id") { _, context in
+        router.get("/plan/:dataset_id/:data_product_id") { request, context in
             let plan = try await plan(context)
             let productID = try APIError.uuid(
                 try context.parameters.require("data_product_id"), field: "data_product_id")
@@ -54,7 +62,9 @@ struct PageRoutes: Sendable {
                 throw CommandError.productNotFound(productID)
             }
             let history = try await runs.runs(plan.dataset.id, productID)
-            return html(render(ProductPageView(product, in: plan, runs: history), "product"))
+            var view = ProductPageView(product, in: plan, runs: history)
+            view.user = await userView(request)
+            return html(render(view, "product"))
         }
         for (file, type) in [("fletcher.css", "text/css"), ("fletcher.js", "text/javascript")] {
             let url = Bundle.module.resourceURL!.appendingPathComponent("Assets").appendingPathComponent(file)
@@ -67,19 +77,19 @@ struct PageRoutes: Sendable {
         }
     }
 
-    private func plan(_ context: BasicRequestContext) async throws -> Plan {
+    func plan(_ context: BasicRequestContext) async throws -> Plan {
         let id = try APIError.uuid(try context.parameters.require("dataset_id"), field: "dataset_id")
         guard let plan = try await orchestrator.plan(id) else { throw CommandError.datasetNotFound(id) }
         return plan
     }
 
-    private func render(_ view: Any, _ template: String) -> String {
+    func render(_ view: Any, _ template: String) -> String {
         library.render(view, withTemplate: template) ?? ""
     }
 
-    private func html(_ body: String) -> Response {
-        Response(
-            status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: body)))
+    func html(_ body: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }

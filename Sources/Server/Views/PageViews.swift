@@ -4,6 +4,12 @@ import Foundation
 /// The values the templates show, built from the core's model. Mustache escapes every `{{value}}`;
 /// the few `{{{raw}}}` places take HTML this code built and escaped itself (Graphviz's SVG, the
 /// highlighted JSON).
+/// Who is logged in, and the CSRF token their forms carry.
+struct UserView {
+    let service: String
+    let csrf: String
+}
+
 struct Crumb {
     let url: String
     let label: String
@@ -39,6 +45,7 @@ struct SearchRowsView {
 struct SearchPageView {
     let title = "Search plans"
     let crumb: Crumb? = nil
+    var user: UserView?
     let query: String
     let rows: [SearchRowsView.Row]
     let next: String?
@@ -64,6 +71,8 @@ struct ProductRowView {
     let runID: String
     let link: String?
     let modified: String
+    /// A checkbox to act on the product (when someone is logged in).
+    var selectable = false
 
     init(_ product: DataProduct, datasetID: UUID) {
         self.datasetID = datasetID.lowercasedString
@@ -88,7 +97,12 @@ struct PlanPageView {
 
     let title: String
     let crumb: Crumb?
+    var user: UserView? {
+        didSet { for index in products.indices { products[index].selectable = user != nil } }
+    }
     let datasetID: String
+    let pauseAction: String
+    let pauseLabel: String
     let statusLabel: String
     let statusClass: String
     let modifiedBy: String
@@ -98,7 +112,7 @@ struct PlanPageView {
     let svg: String?
     let svgNotice: String
     let states = State.allCases.map(\.rawValue)
-    let products: [ProductRowView]
+    var products: [ProductRowView]
     let json: String
 
     init(_ plan: Plan, svg: String?, svgNotice: String) {
@@ -106,6 +120,8 @@ struct PlanPageView {
         title = "Plan \(id)"
         crumb = Crumb(url: "/plan/\(id)", label: "Plan")
         datasetID = id
+        pauseAction = plan.dataset.paused ? "unpause" : "pause"
+        pauseLabel = plan.dataset.paused ? "Unpause" : "Pause"
         statusLabel = plan.dataset.paused ? "Paused" : "Active"
         statusClass = plan.dataset.paused ? "paused" : "active"
         let latest = ([plan.dataset.modifiedDate] + plan.dataProducts.map(\.modifiedDate)).max()!
@@ -148,6 +164,7 @@ struct ProductPageView {
 
     let title: String
     let crumb: Crumb?
+    var user: UserView?
     let datasetID: String
     let id: String
     let name: String

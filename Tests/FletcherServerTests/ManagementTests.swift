@@ -1,0 +1,161 @@
+import FletcherCore
+import FletcherTestSupport
+import Foundation
+import Testing
+
+/// Managing plans in the browser (`ui.md`): login by cookie, CSRF on every form, the API's roles,
+/// a confirmation before each change, and the same result as the API.
+@Suite("Web management")
+struct ManagementTests {
+    private let browser = [("Accept", "text/html")]
+
+    /// Logs in through the login form, as a browser would; returns the session cookie.
+    private func logIn(_ api: API, _ service: String) async throws -> String {
+        let form = try await api.call("GET", "/login", headers: browser)
+        let nonceCookie = try #require(form.header("Set-Cookie")?.split(separator: ";").first.map(String.init))
+        let nonce = String(nonceCookie.split(separator: "=")[1])
+        #expect(
+            form.text.contains(#"<label for="service">Service</label>"#)
+                && form.text.contains(#"<label for="key">Key</label>"#))
+        let reply = try await api.call(
+            "POST", "/login", body: "csrf=\(nonce)&service=\(service)&key=\(TestServices.key(service))",
+            contentType: "application/x-www-form-urlencoded", headers: [("Cookie", nonceCookie)])
+        #expect(reply.status == 303, "\(reply.text)")
+        let cookie = try #require(reply.header("Set-Cookie"))
+        #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && !cookie.contains("Secure"))
+        return String(cookie.split(separator: ";")[0])
+    }
+
+    private func csrf(_ page: String) -> String? {
+        page.firstMatch(of: /name="csrf" value="([0-9a-f]+)"/).map { String($0.1) }
+    }
+
+    private func seeded(_ api: API) async throws -> PlanFactory {
+        var factory = PlanFactory()
+        var plan = factory.plan(["A", "B", "C"], [("A", "B"), ("B", "C")])
+        plan.dataProducts[0].eager = false
+        _ = try await api.call("POST", "/api/plan", json: plan, token: try await api.token("admin"))
+        // One at a time, parents first: an update resets its descendants (semantics §3.3).
+        for name in ["A", "B", "C"] {
+            _ = try await api.call(
+                "PUT", "/api/data_product/\(factory.datasetID.lowercasedString)/update",
+                body: #"[{"id": "\#(factory.id(name).lowercasedString)", "state": "success"}]"#,
+                token: try await api.token("admin"))
+        }
+        return factory
+    }
+
+    @Test func loginFailuresAndTheLoggedInHeader() async throws {
+        try await withFletcher { api in
+            let wrong = try await api.call(
+                "POST", "/login", body: "csrf=x&service=admin&key=nimda",
+                contentType: "application/x-www-form-urlencoded",
+                headers: [("Cookie", "fletcher_login=y")])
+            #expect(wrong.status == 403, "a login form without its own CSRF nonce is refused")
+            let form = try await api.call("GET", "/login")
+            let nonceCookie = String(form.header("Set-Cookie")!.split(separator: ";")[0])
+            let nonce = String(nonceCookie.split(separator: "=")[1])
+            let badKey = try await api.call(
+                "POST", "/login", body: "csrf=\(nonce)&service=admin&key=guess",
+                contentType: "application/x-www-form-urlencoded", headers: [("Cookie", nonceCookie)])
+            #expect(badKey.status == 401 && badKey.text.contains("Unknown service or wrong key."))
+            let cookie = try await logIn(api, "admin")
+            let page = try await api.call("GET", "/", headers: [("Cookie", cookie)])
+            #expect(page.text.contains("Logged in as <strong>admin</strong>"))
+            let anonymous = try await api.call("GET", "/")
+            #expect(
+                anonymous.text.contains(#"<a href="/login">Log in</a>"#) && !anonymous.text.contains("Logged in as"))
+        }
+    }
+
+    @Test func clearIsConfirmedWithItsDescendantsThenMatchesTheAPI() async throws {
+        try await withFletcher { api in
+            var factory = try await seeded(api)
+            let dataset = factory.datasetID.lowercasedString
+            let cookie = try await logIn(api, "updater")
+            let planPage = try await api.call("GET", "/plan/\(dataset)", headers: [("Cookie", cookie)]).text
+            #expect(planPage.contains(#"<form method="post" action="/plan/\#(dataset)/manage" id="manage">"#))
+            #expect(planPage.contains(#"aria-label="Select A""#))
+            let token = try #require(csrf(planPage))
+            let a = factory.id("A").lowercasedString
+            let form = "csrf=\(token)&action=clear&ids=\(a)"
+            let confirm = try await api.call(
+                "POST", "/plan/\(dataset)/manage", body: form, contentType: "application/x-www-form-urlencoded",
+                headers: [("Cookie", cookie)])
+            #expect(confirm.status == 200 && confirm.text.contains("Confirm: clear"))
+            #expect(confirm.text.contains("These descendants will reset"))
+            #expect(confirm.text.contains("<li>B ") && confirm.text.contains("<li>C "))
+            #expect(try await api.states(factory.datasetID)["A"] == .success, "nothing changes before confirming")
+
+            let done = try await api.call(
+                "POST", "/plan/\(dataset)/manage", body: form + "&confirm=yes",
+                contentType: "application/x-www-form-urlencoded", headers: [("Cookie", cookie)])
+            #expect(done.status == 303 && done.header("Location") == "/plan/\(dataset)")
+            let plan = try await api.plan(factory.datasetID)
+            #expect(plan.dataProducts.map(\.state) == [.waiting, .waiting, .waiting])
+            #expect(plan.dataProducts[0].modifiedBy == "updater")
+        }
+    }
+
+    @Test func actionsNeedLoginRoleAndAValidCSRFToken() async throws {
+        try await withFletcher { api in
+            var factory = try await seeded(api)
+            let dataset = factory.datasetID.lowercasedString
+            let b = factory.id("B").lowercasedString
+            let post = { (body: String, cookie: String?) in
+                try await api.call(
+                    "POST", "/plan/\(dataset)/manage", body: body, contentType: "application/x-www-form-urlencoded",
+                    headers: cookie.map { [("Cookie", $0)] } ?? [])
+            }
+            #expect(try await post("action=failed&ids=\(b)&confirm=yes", nil).status == 401)
+
+            let updater = try await logIn(api, "updater")
+            let page = try await api.call("GET", "/plan/\(dataset)", headers: [("Cookie", updater)]).text
+            let token = try #require(csrf(page))
+            #expect(try await post("action=failed&ids=\(b)&confirm=yes", updater).status == 403, "no CSRF token")
+            #expect(
+                try await post("csrf=\(String(repeating: "0", count: 64))&action=failed&ids=\(b)&confirm=yes", updater)
+                    .status == 403)
+            let other = try await logIn(api, "disabler")
+            #expect(
+                try await post("csrf=\(token)&action=failed&ids=\(b)&confirm=yes", other).status == 403,
+                "another session's token")
+
+            let reader = try await logIn(api, "reader")
+            let readerPage = try await api.call("GET", "/plan/\(dataset)", headers: [("Cookie", reader)]).text
+            let refused = try await post("csrf=\(csrf(readerPage)!)&action=failed&ids=\(b)&confirm=yes", reader)
+            #expect(
+                refused.status == 403 && refused.text.contains("missing the following role: &#39;update&#39;")
+                    || refused.text.contains("missing the following role: 'update'"))
+
+            #expect(try await api.states(factory.datasetID)["B"] == .success, "nothing refused was applied")
+            let done = try await post("csrf=\(token)&action=failed&ids=\(b)&confirm=yes", updater)
+            #expect(done.status == 303)
+            #expect(try await api.states(factory.datasetID) == ["A": .success, "B": .failed, "C": .waiting])
+        }
+    }
+
+    @Test func pauseDisableAndRefusalsFromTheCore() async throws {
+        try await withFletcher { api in
+            var factory = try await seeded(api)
+            let dataset = factory.datasetID.lowercasedString
+            let admin = try await logIn(api, "admin")
+            let token = try #require(
+                csrf(try await api.call("GET", "/plan/\(dataset)", headers: [("Cookie", admin)]).text))
+            let post = { (body: String) in
+                try await api.call(
+                    "POST", "/plan/\(dataset)/manage", body: "csrf=\(token)&confirm=yes&" + body,
+                    contentType: "application/x-www-form-urlencoded", headers: [("Cookie", admin)])
+            }
+            #expect(try await post("action=pause").status == 303)
+            #expect(try await api.plan(factory.datasetID).dataset.paused)
+            let again = try await post("action=pause")
+            #expect(again.status == 400 && again.text.contains("pause state is already set"))
+            #expect(try await post("action=disable&ids=\(factory.id("C").lowercasedString)").status == 303)
+            #expect(try await api.states(factory.datasetID)["C"] == .disabled)
+            let trigger = try await post("action=trigger&ids=\(factory.id("A").lowercasedString)")
+            #expect(trigger.status == 409, "the core's refusal is shown with its status")
+            #expect(try await post("action=clear").status == 400, "nothing selected")
+        }
+    }
+}
