@@ -65,6 +65,19 @@ struct CallbackTests {
         }
     }
 
+    @Test func aPlatformCannotPlantAScriptLink() async throws {
+        try await withSubmittedProduct { api, _, dataset, _, run in
+            let body = camsEvent(run, "running", extra: #", "link": "javascript:alert(1)""#)
+            let reply = try await api.call("POST", "/api/callback/cams", body: body, headers: signed(body))
+            #expect(reply.status == 200)
+            let product = try await api.plan(dataset).dataProducts[0]
+            #expect(product.state == .running && product.link == nil, "the link is dropped, the report applies")
+            let page = try await api.call(
+                "GET", "/plan/\(dataset.lowercasedString)", headers: [("Accept", "text/html")])
+            #expect(page.status == 200 && !page.text.contains("javascript:"))
+        }
+    }
+
     @Test func keyRotationAcceptsAnyOfSeveralSignatures() async throws {
         try await withSubmittedProduct { api, _, dataset, _, run in
             let body = camsEvent(run, "running")

@@ -32,7 +32,7 @@ public struct CAMSAdapter: ComputeAdapter {
         }
         // An unknown status word leaves the state to the first poll.
         let state = answer["status"]?.stringValue.flatMap(CAMSStatus.state(of:))
-        return Submission(externalID: jobID, link: answer["link"]?.stringValue, state: state)
+        return Submission(externalID: jobID, link: runPageLink(answer["link"]), state: state)
     }
 
     public func status(_ run: RunRef) async throws(AdapterError) -> RunStatus {

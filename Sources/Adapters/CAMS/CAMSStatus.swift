@@ -27,6 +27,6 @@ enum CAMSStatus {
         if state == .failed {
             passback = ["output": output ?? .null, "error": job["error"] ?? .null]
         }
-        return RunStatus(state: state, link: job["link"]?.stringValue, passback: passback)
+        return RunStatus(state: state, link: runPageLink(job["link"]), passback: passback)
     }
 }

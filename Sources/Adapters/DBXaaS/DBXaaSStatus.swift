@@ -5,7 +5,7 @@ import FletcherPlatform
 /// (`adapters.md` §5): `status` first, the legacy `state` when `status` is absent.
 enum DBXaaSStatus {
     static func runStatus(of run: JSONValue) throws(AdapterError) -> RunStatus {
-        let link = run["run_page_url"]?.stringValue
+        let link = runPageLink(run["run_page_url"])
         if let status = run["status"], let word = status["state"]?.stringValue {
             let state: State
             switch word {

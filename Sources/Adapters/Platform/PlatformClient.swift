@@ -83,6 +83,16 @@ public struct PlatformClient: Sendable {
     }
 }
 
+/// A platform's run page is kept only when it is an absolute http(s) URL of at most 4,096
+/// characters, as the API requires of clients (`semantics.md` §5): a platform cannot slip a
+/// `javascript:` link into the plan.
+public func runPageLink(_ value: JSONValue?) -> String? {
+    guard case .string(let text) = value, text.count <= 4_096, let url = URL(string: text),
+        let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host?.isEmpty == false
+    else { return nil }
+    return text
+}
+
 extension JSONValue {
     public var stringValue: String? { if case .string(let value) = self { value } else { nil } }
     public var intValue: Int64? { if case .int(let value) = self { value } else { nil } }
