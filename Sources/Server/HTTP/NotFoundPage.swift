@@ -5,8 +5,7 @@ import Hummingbird
 /// The page a browser gets for an unknown address outside `/api` (`api.md` §1).
 enum NotFoundPage {
     static func response(path: String) -> Response {
-        let escaped = path.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        let escaped = HTML.escape(path)
         let html = """
             <!DOCTYPE html>
             <html lang="en">

@@ -17,7 +17,7 @@ enum JSONHighlighter {
         case .null: out += #"<span class="j-lit">null</span>"#
         case .bool(let flag): out += #"<span class="j-lit">\#(flag)</span>"#
         case .int, .double: out += #"<span class="j-num">\#(value.jsonText)</span>"#
-        case .string: out += #"<span class="j-str">\#(escape(value.jsonText))</span>"#
+        case .string: out += #"<span class="j-str">\#(HTML.escape(value.jsonText))</span>"#
         case .array(let items):
             guard !items.isEmpty else { return out += "[]" }
             out += "[\n"
@@ -32,26 +32,11 @@ enum JSONHighlighter {
             out += "{\n"
             let keys = members.keys.sorted()
             for (index, key) in keys.enumerated() {
-                out += pad + #"<span class="j-key">\#(escape(JSONValue.string(key).jsonText))</span>: "#
+                out += pad + #"<span class="j-key">\#(HTML.escape(JSONValue.string(key).jsonText))</span>: "#
                 write(members[key]!, indent: indent + 1, into: &out)
                 out += index < keys.count - 1 ? ",\n" : "\n"
             }
             out += close + "}"
         }
-    }
-
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
     }
 }
