@@ -151,10 +151,13 @@ struct ManagementTests {
             #expect(try await api.plan(factory.datasetID).dataset.paused)
             let again = try await post("action=pause")
             #expect(again.status == 400 && again.text.contains("pause state is already set"))
-            #expect(try await post("action=disable&ids=\(factory.id("C").lowercasedString)").status == 303)
-            #expect(try await api.states(factory.datasetID)["C"] == .disabled)
+            let both = ["B", "C"].map { "ids=\(factory.id($0).lowercasedString)" }.joined(separator: "&")
+            #expect(try await post("action=disable&\(both)").status == 303, "several products at once")
+            #expect(try await api.states(factory.datasetID) == ["A": .success, "B": .disabled, "C": .disabled])
             let trigger = try await post("action=trigger&ids=\(factory.id("A").lowercasedString)")
             #expect(trigger.status == 409, "the core's refusal is shown with its status")
+            let locked = try await post("action=clear&ids=\(factory.id("B").lowercasedString)")
+            #expect(locked.status == 403 && locked.text.contains("Data product is locked"))
             #expect(try await post("action=clear").status == 400, "nothing selected")
         }
     }
