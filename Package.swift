@@ -168,7 +168,9 @@ let package = Package(
         ),
         .target(
             name: "FletcherPostgres",
-            dependencies: ["FletcherCore", "FletcherMigrations", "CLibPQ"],
+            dependencies: [
+                "FletcherCore", "FletcherMigrations", "CLibPQ", .product(name: "Metrics", package: "swift-metrics"),
+            ],
             path: "Sources/Storage/Postgres",
             swiftSettings: swiftSettings
         ),

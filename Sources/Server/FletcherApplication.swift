@@ -23,7 +23,8 @@ public enum FletcherApplication {
         router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: ProblemMiddleware(routes: document.routes))
         addOperationalRoutes(to: router, store: orchestrator.store)
-        FletcherMetrics.addRoute(to: router)
+        FletcherMetrics.addRoute(
+            to: router, store: dispatch.store, dispatching: dispatch.platforms.map(\.compute), clock: SystemWallClock())
         addDocumentationRoutes(to: router, document: document, swaggerUIURL: configuration.swaggerUIURL)
 
         CallbackRoute.add(to: router, intake: dispatch.intake, maxBodyBytes: configuration.maxBodyBytes)

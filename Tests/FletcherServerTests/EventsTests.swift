@@ -81,6 +81,10 @@ struct EventsTests {
                 _ = try await writer.call("PUT", "/api/data_product/\(dataset)/update", body: body, token: token)
                 let change = try #require(await stream.next(within: .seconds(2)))
                 #expect(change.id == "2" && change.data.contains(#""state":"running""#))
+                let metrics = try await reader.call("GET", "/metrics").text
+                #expect(
+                    metrics.contains("fletcher_db_pool_in_use")
+                        && metrics.contains("fletcher_db_pool_wait_seconds_count"))
             }
         }
     }

@@ -39,6 +39,10 @@ struct MetricsTests {
                     #expect((value(text, series) ?? 0) >= 1, "\(series) missing in:\n\(text.prefix(3000))")
                 }
                 #expect(text.contains("fletcher_http_request_duration_seconds_bucket"))
+                for compute in ["cams", "dbxaas"] {
+                    #expect(value(text, #"fletcher_dispatch_queue_depth{compute="\#(compute)"}"#) != nil)
+                    #expect(value(text, #"fletcher_oldest_queued_age_seconds{compute="\#(compute)"}"#) != nil)
+                }
                 #expect(!text.contains(factory.datasetID.lowercasedString), "ids never become label values")
             }
         }

@@ -136,3 +136,22 @@ struct DispatchStoreConformanceTests {
         #expect(try await store.callbackSeen(.cams, deliveryID: "msg_1") == false)
     }
 }
+
+extension DispatchStoreConformanceTests {
+    @Test(arguments: Backend.available)
+    func queueStatsCountWaitingSubmitsAndTheOldestQueuedAttempt(backend: Backend) async throws {
+        let directory = try TemporaryDirectory()
+        let store = try await TestDatabase.make(backend, in: directory).open()
+        let orchestrator = Orchestrator(store: store, clock: SteppingClock(), dispatching: [.cams])
+        #expect(try await store.queueStats().isEmpty)
+        var factory = PlanFactory()
+        _ = try await orchestrator.post(factory.plan(["A", "B", "C"]), by: "t")
+        let plan = try #require(try await orchestrator.plan(factory.datasetID))
+        let stats = try #require(try await store.queueStats()[.cams])
+        #expect(stats.waiting == 3)
+        #expect(stats.oldestQueuedAt == plan.dataProducts.map(\.modifiedDate).min())
+        try await store.recordSubmission(
+            plan.dataProducts[0].runID!, Submission(externalID: "1"), at: plan.dataProducts[0].modifiedDate)
+        #expect(try await store.queueStats()[.cams]?.waiting == 2, "a submitted attempt no longer waits")
+    }
+}

@@ -30,12 +30,26 @@ public protocol DispatchStore: Sendable {
     /// Every attempt of one product, newest first.
     func runs(_ datasetID: UUID, _ dataProductID: UUID) async throws -> [RunRecord]
 
+    /// Per compute type: attempts waiting to be submitted, and when the oldest attempt still
+    /// `queued` (submitted or not) was queued.
+    func queueStats() async throws -> [Compute: QueueStats]
+
     /// Whether a callback delivery was applied before.
     func callbackSeen(_ compute: Compute, deliveryID: String) async throws -> Bool
 
     /// Remembers an applied delivery (and forgets those older than `forgetBefore`).
     func rememberCallback(_ compute: Compute, deliveryID: String, at now: Timestamp, forgetBefore: Timestamp)
         async throws
+}
+
+public struct QueueStats: Sendable, Hashable {
+    public var waiting: Int
+    public var oldestQueuedAt: Timestamp?
+
+    public init(waiting: Int, oldestQueuedAt: Timestamp?) {
+        self.waiting = waiting
+        self.oldestQueuedAt = oldestQueuedAt
+    }
 }
 
 public enum OutboxKind: String, Sendable, Hashable, CaseIterable {

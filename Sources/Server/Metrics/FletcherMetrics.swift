@@ -1,3 +1,4 @@
+import FletcherCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -14,10 +15,22 @@ enum FletcherMetrics {
         return registry
     }()
 
-    static func addRoute(to router: Router<BasicRequestContext>) {
+    static func addRoute(
+        to router: Router<BasicRequestContext>, store: any DispatchStore, dispatching: [Compute], clock: any WallClock
+    ) {
         let registry = registry
         router.get("/metrics") { _, _ in
-            Response(
+            // Queue gauges are read from the database at scrape time: they cover every instance.
+            let stats = (try? await store.queueStats()) ?? [:]
+            let now = clock.now().microsecondsSinceEpoch
+            for compute in dispatching {
+                let dimensions = [("compute", compute.rawValue)]
+                let queue = stats[compute]
+                Gauge(label: "fletcher_dispatch_queue_depth", dimensions: dimensions).record(queue?.waiting ?? 0)
+                let age = queue?.oldestQueuedAt.map { Double(now - $0.microsecondsSinceEpoch) / 1e6 } ?? 0
+                Gauge(label: "fletcher_oldest_queued_age_seconds", dimensions: dimensions).record(age)
+            }
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }

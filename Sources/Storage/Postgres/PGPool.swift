@@ -1,5 +1,6 @@
 import Dispatch
 import FletcherCore
+import Metrics
 import Synchronization
 
 /// A bounded pool of libpq connections (`MAX_CONNECTIONS`), each confined to a serial queue of
@@ -55,7 +56,22 @@ final class PGPool: Sendable {
         }
     }
 
+    /// Connections in use and how long callers wait for one (`api.md` §6). Looked up at each use,
+    /// not kept: the metrics system may be set up after the pool is opened.
+    private var inUse: Gauge { Gauge(label: "fletcher_db_pool_in_use") }
+    private var waited: Metrics.Timer { Metrics.Timer(label: "fletcher_db_pool_wait_seconds") }
+
     private func acquire() async -> Int {
+        let started = ContinuousClock.now
+        let index = await take()
+        let elapsed = ContinuousClock.now - started
+        waited.recordNanoseconds(
+            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        inUse.record(state.withLock { slots.count - $0.idle.count })
+        return index
+    }
+
+    private func take() async -> Int {
         if let index = state.withLock({ $0.idle.popLast() }) { return index }
         return await withCheckedContinuation { continuation in
             let ready: Int? = state.withLock { state in
@@ -76,5 +92,6 @@ final class PGPool: Sendable {
             return state.waiters.removeFirst()
         }
         waiter?.resume(returning: index)
+        inUse.record(state.withLock { slots.count - $0.idle.count })
     }
 }

@@ -140,6 +140,24 @@ extension PostgresPlanStore: DispatchStore {
         }
     }
 
+    public func queueStats() async throws -> [Compute: QueueStats] {
+        try await pool.withConnection { connection in
+            try connection.query(
+                """
+                SELECT compute,
+                       (SELECT count(*) FROM outbox o WHERE o.compute = r.compute AND o.kind = 'dispatch'),
+                       \(PostgresRows.micros("min(queued_at)"))
+                FROM run r WHERE state = 'queued' GROUP BY compute
+                """
+            ).rows.reduce(into: [Compute: QueueStats]()) { stats, row in
+                guard let compute = row[0].flatMap(Compute.init(rawValue:)) else { return }
+                stats[compute] = QueueStats(
+                    waiting: Int(row[1] ?? "0") ?? 0,
+                    oldestQueuedAt: row[2].flatMap(Int64.init).map(Timestamp.init(microsecondsSinceEpoch:)))
+            }
+        }
+    }
+
     public func callbackSeen(_ compute: Compute, deliveryID: String) async throws -> Bool {
         try await pool.withConnection { connection in
             try connection.query(

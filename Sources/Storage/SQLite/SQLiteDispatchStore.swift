@@ -149,6 +149,25 @@ extension SQLitePlanStore: DispatchStore {
         }
     }
 
+    public func queueStats() async throws -> [Compute: QueueStats] {
+        try await reader.run { connection in
+            let rows = try connection.statement(
+                """
+                SELECT compute,
+                       (SELECT count(*) FROM outbox o WHERE o.compute = r.compute AND o.kind = 'dispatch'),
+                       min(queued_at)
+                FROM run r WHERE state = 'queued' GROUP BY compute
+                """)
+            var stats: [Compute: QueueStats] = [:]
+            while try rows.step() {
+                guard let compute = Compute(rawValue: rows.text(0)) else { continue }
+                stats[compute] = QueueStats(
+                    waiting: Int(rows.integer(1)), oldestQueuedAt: Timestamp(microsecondsSinceEpoch: rows.integer(2)))
+            }
+            return stats
+        }
+    }
+
     public func callbackSeen(_ compute: Compute, deliveryID: String) async throws -> Bool {
         try await reader.run { connection in
             let row = try connection.statement("SELECT 1 FROM callback_seen WHERE compute = ?1 AND delivery_id = ?2")
