@@ -188,6 +188,7 @@ let package = Package(
             dependencies: [
                 "FletcherCore", "FletcherHTTP", "FletcherSQLite", "FletcherPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/FletcherTestSupport",
             swiftSettings: swiftSettings

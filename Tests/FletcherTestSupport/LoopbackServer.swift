@@ -2,20 +2,34 @@ import Foundation
 import Glibc
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// Runs `application` on loopback for the duration of `body`, which receives the bound port.
 ///
 /// The application must bind port 0 and report its port through `onServerRunning`, which is
-/// what `ports` is fed by; the server is shut down when `body` returns or throws.
-public func withRunningServer<App: ApplicationProtocol, T: Sendable>(
+/// what `ports` is fed by. When `body` returns or throws the server is shut down gracefully, not
+/// cancelled: cancelling a NIO server while it accepts a connection traps in debug builds
+/// (swift-nio#2637, "Deinited NIOAsyncWriter without calling finish()").
+public func withRunningServer<App: ApplicationProtocol & Sendable, T: Sendable>(
     _ application: App, ports: AsyncStream<Int>, _ body: (Int) async throws -> T
 ) async throws -> T {
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await application.runService(gracefulShutdownSignals: []) }
+    var logger = Logger(label: "test-services")
+    logger.logLevel = .critical
+    let services = ServiceGroup(
+        configuration: .init(services: [application], gracefulShutdownSignals: [], logger: logger))
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await services.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CancellationError() }
-        defer { group.cancelAll() }
-        return try await body(port)
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(port))
+        } catch {
+            result = .failure(error)
+        }
+        await services.triggerGracefulShutdown()
+        try await group.waitForAll()
+        return try result.get()
     }
 }
 
