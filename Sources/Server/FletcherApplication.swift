@@ -29,13 +29,11 @@ public enum FletcherApplication {
 
         CallbackRoute.add(to: router, intake: dispatch.intake, maxBodyBytes: configuration.maxBodyBytes)
         EventsRoute.add(to: router, orchestrator: orchestrator)
-        let renderer = GraphvizRenderer()
-        PlanPictureRoute.add(to: router, orchestrator: orchestrator, renderer: renderer)
         let session = WebSession(
             authenticator: authenticator, secret: configuration.secretKey,
             secure: configuration.baseURL.lowercased().hasPrefix("https:"))
         let pages = try await PageRoutes.load(
-            orchestrator: orchestrator, runs: dispatch.store, renderer: renderer, session: session)
+            orchestrator: orchestrator, runs: dispatch.store, renderer: GraphvizRenderer(), session: session)
         pages.add(to: router)
         pages.addManagement(to: router, maxBodyBytes: configuration.maxBodyBytes)
 

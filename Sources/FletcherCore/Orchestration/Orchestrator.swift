@@ -29,9 +29,6 @@ public final class Orchestrator: Sendable {
         self.newRunID = newRunID
     }
 
-    /// The compute types whose queued products this orchestrator hands to an adapter.
-    public var dispatchingComputes: Set<Compute> { dispatching }
-
     /// Posts (creates or merges) a plan (`semantics.md` §3.2).
     public func post(_ param: PlanParam, by actor: String) async throws -> CommandOutcome {
         try await execute(.post(param), on: param.dataset.id, by: actor)

@@ -39,14 +39,11 @@ struct APIHandlers: APIProtocol {
     }
 
     func getPlan(_ input: Operations.GetPlan.Input) async throws -> Operations.GetPlan.Output {
-        let id = try APIError.uuid(input.path.datasetId, field: "dataset_id")
-        guard let plan = try await orchestrator.plan(id) else { throw CommandError.datasetNotFound(id) }
-        return .ok(.init(body: .json(plan)))
+        .ok(.init(body: .json(try await orchestrator.existingPlan(input.path.datasetId))))
     }
 
     func getPlanDot(_ input: Operations.GetPlanDot.Input) async throws -> Operations.GetPlanDot.Output {
-        let id = try APIError.uuid(input.path.datasetId, field: "dataset_id")
-        guard let plan = try await orchestrator.plan(id) else { throw CommandError.datasetNotFound(id) }
+        let plan = try await orchestrator.existingPlan(input.path.datasetId)
         return .ok(.init(body: .textVnd_graphviz(HTTPBody(PlanDOT.render(plan)))))
     }
 
@@ -69,24 +66,15 @@ struct APIHandlers: APIProtocol {
     }
 
     func getDataProduct(_ input: Operations.GetDataProduct.Input) async throws -> Operations.GetDataProduct.Output {
-        let product = try await existingProduct(input.path.datasetId, input.path.dataProductId)
-        return .ok(.init(body: .json(product)))
-    }
-
-    /// The product a path names: 400 for a malformed id, 404 naming what does not exist.
-    private func existingProduct(_ datasetText: String, _ productText: String) async throws -> DataProduct {
-        let datasetID = try APIError.uuid(datasetText, field: "dataset_id")
-        let productID = try APIError.uuid(productText, field: "data_product_id")
-        guard let product = try await orchestrator.dataProduct(datasetID, productID) else {
-            guard try await orchestrator.plan(datasetID) != nil else { throw CommandError.datasetNotFound(datasetID) }
-            throw CommandError.productNotFound(productID)
-        }
-        return product
+        .ok(
+            .init(
+                body: .json(
+                    try await orchestrator.existingProduct(input.path.datasetId, input.path.dataProductId).product)))
     }
 
     func getRuns(_ input: Operations.GetRuns.Input) async throws -> Operations.GetRuns.Output {
-        let product = try await existingProduct(input.path.datasetId, input.path.dataProductId)
-        let datasetID = try APIError.uuid(input.path.datasetId, field: "dataset_id")
+        let (datasetID, product) = try await orchestrator.existingProduct(
+            input.path.datasetId, input.path.dataProductId)
         return .ok(.init(body: .json(try await runs.runs(datasetID, product.id))))
     }
 

@@ -54,6 +54,17 @@ struct PageRoutes: Sendable {
             view.user = await userView(request)
             return html(render(view, "plan"))
         }
+        // The DAG alone, for the plan page and for linking to: 503 when it cannot be laid out in time.
+        router.get("/plan/:dataset_id/dag.svg") { _, context in
+            let dot = PlanDOT.render(try await plan(context))
+            do {
+                return Response(
+                    status: .ok, headers: [.contentType: "image/svg+xml; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(string: try await renderer.svg(dot))))
+            } catch {
+                throw APIError(status: .serviceUnavailable, detail: "The DAG cannot be drawn: \(error)")
+            }
+        }
         router.get("/plan/:dataset_id/:data_product_id") { request, context in
             let plan = try await plan(context)
             let productID = try APIError.uuid(
@@ -78,9 +89,7 @@ struct PageRoutes: Sendable {
     }
 
     func plan(_ context: BasicRequestContext) async throws -> Plan {
-        let id = try APIError.uuid(try context.parameters.require("dataset_id"), field: "dataset_id")
-        guard let plan = try await orchestrator.plan(id) else { throw CommandError.datasetNotFound(id) }
-        return plan
+        try await orchestrator.existingPlan(try context.parameters.require("dataset_id"))
     }
 
     func render(_ view: Any, _ template: String) -> String {
