@@ -56,19 +56,32 @@ public final class Orchestrator: Sendable {
                 cache.put(datasetID, stored)
                 return Committed(state: stored, delta: delta, dispatches: false, transitions: StateTransitions())
             }
-            let version = (stored?.version ?? 0) + 1
-            try transaction.write(delta, datasetID: datasetID, version: version, at: context.now)
             let runs = RunLedger.changes(of: command, from: stored, to: delta, dispatching: dispatching)
-            if !runs.isEmpty { try transaction.record(runs, datasetID: datasetID, at: context.now) }
             let transitions = StateTransitions(from: stored, delta)
             var state = stored ?? PlanState.empty(delta.dataset!)
-            state.apply(delta, version: version)
-            return Committed(
-                state: state, delta: delta, dispatches: !runs.started.isEmpty || !runs.superseded.isEmpty,
-                transitions: transitions)
+            state.apply(delta, version: state.version)
+            return try Self.write(
+                delta, runs: runs, transitions: transitions, producing: state, over: stored?.version ?? 0,
+                datasetID: datasetID, at: context.now, in: transaction)
         }
         committed(result, on: datasetID)
         return CommandOutcome(result)
+    }
+
+    /// Writes the changes of one commit, the plan rows and then what they did to attempts, and
+    /// stamps `state` (the plan with `delta` applied) with the version it commits as.
+    static func write(
+        _ delta: PlanDelta, runs: RunChanges, transitions: StateTransitions, producing state: PlanState,
+        over storedVersion: Int64, datasetID: UUID, at now: Timestamp, in transaction: any PlanTransaction
+    ) throws -> Committed {
+        let version = storedVersion + 1
+        try transaction.write(delta, datasetID: datasetID, version: version, at: now)
+        if !runs.isEmpty { try transaction.record(runs, datasetID: datasetID, at: now) }
+        var state = state
+        state.apply(PlanDelta(), version: version)
+        return Committed(
+            state: state, delta: delta, dispatches: !runs.started.isEmpty || !runs.superseded.isEmpty,
+            transitions: transitions)
     }
 
     /// After a commit: cache the plan (only now: a failed commit leaves the cache without the

@@ -62,9 +62,9 @@ extension Orchestrator {
             guard var state = try Self.currentPlan(datasetID, in: transaction, cache: cache) else {
                 return (nil, reports.map { _ in .stale })
             }
-            let before = state
             var combined = PlanDelta()
             var runs = RunChanges()
+            var transitions = StateTransitions()
             var results: [ReportResult] = []
             for (report, actor) in reports {
                 let context = EngineContext(actor: actor, now: now, dispatching: dispatching, newRunID: newRunID)
@@ -78,6 +78,7 @@ extension Orchestrator {
                     continue
                 }
                 runs.append(RunLedger.changes(of: .report(report), from: state, to: delta, dispatching: dispatching))
+                transitions.append(StateTransitions(from: state, delta))
                 state.apply(delta, version: state.version)
                 combined.merge(delta)
                 results.append(.applied)
@@ -86,15 +87,10 @@ extension Orchestrator {
                 cache.put(datasetID, state)
                 return (nil, results)
             }
-            let version = state.version + 1
-            try transaction.write(combined, datasetID: datasetID, version: version, at: now)
-            if !runs.isEmpty { try transaction.record(runs, datasetID: datasetID, at: now) }
-            state.apply(PlanDelta(), version: version)
-            let dispatches = !runs.started.isEmpty || !runs.superseded.isEmpty
-            let transitions = StateTransitions(from: before, combined)
-            return (
-                Committed(state: state, delta: combined, dispatches: dispatches, transitions: transitions), results
-            )
+            let committed = try Self.write(
+                combined, runs: runs, transitions: transitions, producing: state, over: state.version,
+                datasetID: datasetID, at: now, in: transaction)
+            return (committed, results)
         }
         if let committed { self.committed(committed, on: datasetID) }
         return results

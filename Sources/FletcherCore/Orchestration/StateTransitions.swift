@@ -15,6 +15,11 @@ struct StateTransitions: Sendable {
         }
     }
 
+    /// Adds the transitions of a later command of the same commit (a batch counts as its reports would).
+    mutating func append(_ later: StateTransitions) {
+        changes += later.changes
+    }
+
     func count() {
         for change in changes {
             Counter(
