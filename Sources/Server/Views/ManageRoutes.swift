@@ -28,12 +28,6 @@ extension PageRoutes {
     }
 
     private struct ConfirmView {
-        struct Item {
-            let id: String
-            let name: String
-            let state: String
-        }
-
         let title: String
         let crumb: Crumb?
         let user: UserView?
@@ -42,8 +36,8 @@ extension PageRoutes {
         let datasetID: String
         let action: String
         let csrf: String
-        let listed: [Item]
-        let resets: [Item]
+        let listed: [ProductItem]
+        let resets: [ProductItem]
         /// Stored, not computed: Mustache sees stored properties only.
         let hasResets: Bool
     }
@@ -94,7 +88,7 @@ extension PageRoutes {
                 headers: [.setCookie: session.cookie(WebSession.loginCookie, nonce, maxAge: 900)])
         }
         router.post("/login") { request, _ in
-            let form = FormBody(String(buffer: try await request.body.collect(upTo: maxBodyBytes)))
+            let form = try await FormBody(request, upTo: maxBodyBytes)
             let nonce = WebSession.cookie(WebSession.loginCookie, in: request)
             guard let nonce, let sent = form["csrf"], sent == nonce else {
                 return message(.forbidden, nil, "Form expired", "Reload the login page and try again.", back: "/login")
@@ -115,7 +109,7 @@ extension PageRoutes {
             }
         }
         router.post("/logout") { request, _ in
-            let form = FormBody(String(buffer: try await request.body.collect(upTo: maxBodyBytes)))
+            let form = try await FormBody(request, upTo: maxBodyBytes)
             if let user = await session.user(request), !session.accepts(form["csrf"], for: user) {
                 return message(.forbidden, nil, "Form expired", "Reload the page and try again.", back: "/")
             }
@@ -138,7 +132,7 @@ extension PageRoutes {
             )
         }
         let userView = UserView(service: user.service, csrf: user.csrf)
-        let form = FormBody(String(buffer: try await request.body.collect(upTo: maxBodyBytes)))
+        let form = try await FormBody(request, upTo: maxBodyBytes)
         guard session.accepts(form["csrf"], for: user) else {
             return message(
                 .forbidden, userView, "Form expired", "The form was not sent from this session; reload the page.",
@@ -162,9 +156,7 @@ extension PageRoutes {
         }
         guard form["confirm"] == "yes" else {
             let byID = Dictionary(uniqueKeysWithValues: plan.dataProducts.map { ($0.id, $0) })
-            let item = { (product: DataProduct) in
-                ConfirmView.Item(id: product.id.lowercasedString, name: product.name, state: product.state.rawValue)
-            }
+            let item = { (product: DataProduct) in ProductItem(product, datasetID: dataset) }
             let resets = action == .clear ? plan.descendantsReset(byClearing: ids).map(item) : []
             let view = ConfirmView(
                 title: "Confirm", crumb: Crumb(url: back, label: "Plan"), user: userView,

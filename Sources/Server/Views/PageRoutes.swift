@@ -31,7 +31,8 @@ struct PageRoutes: Sendable {
         router.get("/") { request, _ in
             let query = request.uri.queryParameters.get("q") ?? ""
             let page = max(request.uri.queryParameters.get("page").flatMap { Int($0) } ?? 0, 0)
-            var view = SearchPageView(SearchRowsView(try await orchestrator.search(query, page: page), query: query))
+            var view = SearchPageView(
+                results: SearchRowsView(try await orchestrator.search(query, page: page), query: query))
             view.user = await userView(request)
             return html(render(view, "search"))
         }

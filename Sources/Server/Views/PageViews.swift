@@ -10,6 +10,21 @@ struct UserView {
     let csrf: String
 }
 
+/// A product named on a page (relatives, the products a confirmation lists), linked to its page.
+struct ProductItem {
+    let datasetID: String
+    let id: String
+    let name: String
+    let state: String
+
+    init(_ product: DataProduct, datasetID: String) {
+        self.datasetID = datasetID
+        id = product.id.lowercasedString
+        name = product.name
+        state = product.state.rawValue
+    }
+}
+
 struct Crumb {
     let url: String
     let label: String
@@ -46,17 +61,8 @@ struct SearchPageView {
     let title = "Search plans"
     let crumb: Crumb? = nil
     var user: UserView?
-    let query: String
-    let rows: [SearchRowsView.Row]
-    let next: String?
-    let fragment: String?
-
-    init(_ rows: SearchRowsView) {
-        query = rows.query
-        self.rows = rows.rows
-        next = rows.next
-        fragment = rows.fragment
-    }
+    /// The page shows the same rows the fragment serves.
+    let results: SearchRowsView
 }
 
 struct ProductRowView {
@@ -143,13 +149,6 @@ struct PlanPageView {
 }
 
 struct ProductPageView {
-    struct Relative {
-        let datasetID: String
-        let id: String
-        let name: String
-        let state: String
-    }
-
     struct RunRow {
         let attempt: Int
         let runID: String
@@ -176,8 +175,8 @@ struct ProductPageView {
     let link: String?
     let modifiedBy: String
     let modified: String
-    let parents: [Relative]
-    let children: [Relative]
+    let parents: [ProductItem]
+    let children: [ProductItem]
     let passthrough: String
     let passback: String
     let extra: String
@@ -199,11 +198,7 @@ struct ProductPageView {
         modifiedBy = product.modifiedBy
         modified = product.modifiedDate.description
         let byID = Dictionary(uniqueKeysWithValues: plan.dataProducts.map { ($0.id, $0) })
-        func relative(_ id: UUID) -> Relative? {
-            byID[id].map {
-                Relative(datasetID: datasetID, id: $0.id.lowercasedString, name: $0.name, state: $0.state.rawValue)
-            }
-        }
+        func relative(_ id: UUID) -> ProductItem? { byID[id].map { ProductItem($0, datasetID: datasetID) } }
         parents = plan.dependencies.filter { $0.childID == product.id }.compactMap { relative($0.parentID) }
         children = plan.dependencies.filter { $0.parentID == product.id }.compactMap { relative($0.childID) }
         passthrough = JSONHighlighter.html(product.passthrough)

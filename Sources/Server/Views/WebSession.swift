@@ -79,6 +79,11 @@ struct FormBody {
         }
     }
 
+    /// The form a request sends.
+    init(_ request: Request, upTo limit: Int) async throws {
+        self.init(String(buffer: try await request.body.collect(upTo: limit)))
+    }
+
     subscript(_ name: String) -> String? { fields.first { $0.0 == name }?.1 }
 
     func all(_ name: String) -> [String] { fields.filter { $0.0 == name }.map(\.1) }
