@@ -87,6 +87,11 @@ public struct OutboxItem: Sendable, Hashable {
         self.dispatchPending = dispatchPending
     }
 
+    /// The attempt as the platform knows it, once it has the platform's id.
+    public func ref(_ externalID: String) -> RunRef {
+        RunRef(runID: runID, datasetID: datasetID, dataProductID: dataProductID, externalID: externalID)
+    }
+
     /// True while this attempt is the product's live one. `running` counts: a callback can move
     /// the product before its submit is recorded (or before a crash lost the record), and only a
     /// resubmit with the same idempotency key tells Fletcher the platform's id of the run.

@@ -121,9 +121,7 @@ public final class Dispatcher: Sendable {
         logger.debug(
             "submitted",
             metadata: ["run_id": "\(item.runID.lowercasedString)", "external_id": "\(submission.externalID)"])
-        let ref = RunRef(
-            runID: item.runID, datasetID: item.datasetID, dataProductID: item.dataProductID,
-            externalID: submission.externalID)
+        let ref = item.ref(submission.externalID)
         if let state = submission.state {
             if state != .queued {
                 await poller.apply(RunStatus(state: state, link: submission.link), of: ref, on: platform.compute)
@@ -143,8 +141,7 @@ public final class Dispatcher: Sendable {
             return try await store.postpone(item, attempt: item.attempt + 1, until: retryTime(item), error: message)
         }
         guard let externalID = item.externalID else { return try await store.complete(item, error: nil) }
-        let ref = RunRef(
-            runID: item.runID, datasetID: item.datasetID, dataProductID: item.dataProductID, externalID: externalID)
+        let ref = item.ref(externalID)
         do {
             try await platform.bucket.acquire()
             try await platform.adapter.cancel(ref)

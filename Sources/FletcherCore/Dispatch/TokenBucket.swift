@@ -25,9 +25,7 @@ public final class TokenBucket: Sendable {
 
     private func refill(_ bucket: inout Bucket) {
         let now = ContinuousClock.now
-        let elapsed = bucket.refilledAt.duration(to: now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        bucket.tokens = min(max(rate, 1), bucket.tokens + seconds * rate)
+        bucket.tokens = min(max(rate, 1), bucket.tokens + bucket.refilledAt.duration(to: now).inSeconds * rate)
         bucket.refilledAt = now
     }
 

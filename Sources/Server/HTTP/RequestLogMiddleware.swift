@@ -1,3 +1,4 @@
+import FletcherCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -12,7 +13,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let start = ContinuousClock.now
         var response = try await next(request, context)
         let elapsed = ContinuousClock.now - start
-        let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        let milliseconds = elapsed.inSeconds * 1000
         context.logger.info(
             "\(request.method.rawValue) \(request.uri.path) \(response.status.code)",
             metadata: [

@@ -65,8 +65,7 @@ final class PGPool: Sendable {
         let started = ContinuousClock.now
         let index = await take()
         let elapsed = ContinuousClock.now - started
-        waited.recordNanoseconds(
-            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        waited.recordNanoseconds(elapsed.inNanoseconds)
         inUse.record(state.withLock { slots.count - $0.idle.count })
         return index
     }
