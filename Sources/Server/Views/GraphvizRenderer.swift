@@ -1,3 +1,4 @@
+import FletcherCore
 import Foundation
 import Synchronization
 
@@ -25,6 +26,9 @@ final class GraphvizRenderer: Sendable {
     private let cache = Mutex((svgByDOT: [String: String](), order: [String]()))
     /// `dot` blocks in reads and writes: it runs on a thread of its own, never on the shared pool.
     private let queue = DispatchQueue(label: "fletcher.graphviz")
+    /// The deadline fires here, on a thread of its own: on the global queues it shares the pool
+    /// with Swift concurrency and fires late when that pool is busy.
+    private static let deadlines = DispatchQueue(label: "fletcher.graphviz.deadlines")
 
     init(executable: String = "/usr/bin/dot", timeout: Duration = .seconds(5), capacity: Int = 64) {
         // A `dot` that exits before reading all its input must not kill the server with SIGPIPE.
@@ -66,8 +70,7 @@ final class GraphvizRenderer: Sendable {
             expired.withLock { $0 = true }
             kill(process.processIdentifier, SIGKILL)
         }
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: killer)
+        deadlines.asyncAfter(deadline: .now() + timeout.inSeconds, execute: killer)
         // dot reads all of its input before it writes, so writing first cannot deadlock.
         try? input.fileHandleForWriting.write(contentsOf: Data(dot.utf8))
         try? input.fileHandleForWriting.close()
