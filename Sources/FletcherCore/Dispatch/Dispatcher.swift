@@ -15,9 +15,10 @@ public final class Dispatcher: Sendable {
     private let random: @Sendable () -> Double
     private let logger: Logger
     private let inFlight = Mutex([Compute: Int]())
-    /// The earliest retry this dispatcher scheduled, so it wakes for it rather than at the next
-    /// idle look (retries of other instances are found by that look).
-    private let nextRetry = Mutex<Timestamp?>(nil)
+    /// When this dispatcher must look again (its retries, rate-limit tokens coming back), so it
+    /// wakes for them rather than at the next idle look (retries of other instances are found by
+    /// that look).
+    private let wakeTimes = Mutex(WakeSchedule())
 
     public init(
         orchestrator: Orchestrator, store: any DispatchStore, platforms: [ComputePlatform], poller: Poller,
@@ -49,20 +50,11 @@ public final class Dispatcher: Sendable {
                         }
                     }
                 }
-                await wakeup.wait(upTo: .seconds(idleWait()))
+                let now = clock.now()
+                let pause = wakeTimes.withLock { $0.pause(at: now, idleSeconds: settings.idleSeconds) }
+                if pause > 0 { await wakeup.wait(upTo: .seconds(pause)) }
             }
         }
-    }
-
-    private func idleWait() -> Double {
-        let now = clock.now()
-        let retry = nextRetry.withLock { next -> Timestamp? in
-            if let due = next, due <= now { next = nil }
-            return next
-        }
-        guard let retry else { return settings.idleSeconds }
-        let seconds = Double(retry.microsecondsSinceEpoch - now.microsecondsSinceEpoch) / 1_000_000
-        return min(settings.idleSeconds, max(seconds, 0.001))
     }
 
     private func claim(_ platform: ComputePlatform) async -> [OutboxItem] {
@@ -70,7 +62,7 @@ public final class Dispatcher: Sendable {
         // Claim only what can go out now: a claim waiting on the rate limit would eat its lease.
         let tokens = platform.bucket.available()
         let now = clock.now()
-        if tokens == 0 { schedule(now.adding(seconds: platform.bucket.secondsPerToken)) }
+        if tokens == 0 { schedule(now.adding(seconds: max(platform.bucket.secondsUntilAvailable(), 0.001))) }
         let free = min(slots, tokens)
         guard free > 0 else { return [] }
         do {
@@ -197,6 +189,6 @@ public final class Dispatcher: Sendable {
     }
 
     private func schedule(_ due: Timestamp) {
-        nextRetry.withLock { next in next = min(next ?? due, due) }
+        wakeTimes.withLock { $0.add(due) }
     }
 }

@@ -29,8 +29,13 @@ public final class TokenBucket: Sendable {
         bucket.refilledAt = now
     }
 
-    /// The time one token takes to come back.
-    public var secondsPerToken: Double { 1 / rate }
+    /// Seconds until a whole token is free: 0 when one is.
+    public func secondsUntilAvailable() -> Double {
+        bucket.withLock { bucket in
+            refill(&bucket)
+            return bucket.tokens >= 1 ? 0 : (1 - bucket.tokens) / rate
+        }
+    }
 
     /// Waits until a token is free and takes it. Callers queue by reserving in order: a token
     /// drawn below zero is a debt the caller sleeps off.
