@@ -96,8 +96,7 @@ public struct OutboxItem: Sendable, Hashable {
     /// the product before its submit is recorded (or before a crash lost the record), and only a
     /// resubmit with the same idempotency key tells Fletcher the platform's id of the run.
     public var isCurrent: Bool {
-        guard let product, product.runID == runID else { return false }
-        return product.state == .queued || product.state == .running
+        product?.isLive(runID) ?? false
     }
 }
 

@@ -64,9 +64,7 @@ public enum RunLedger {
     }
 
     private static func liveRun(_ product: DataProduct, _ dispatching: Set<Compute>) -> UUID? {
-        guard dispatching.contains(product.compute), product.state == .queued || product.state == .running else {
-            return nil
-        }
+        guard dispatching.contains(product.compute), product.isLive(product.runID) else { return nil }
         return product.runID
     }
 }

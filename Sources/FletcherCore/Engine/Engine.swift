@@ -126,9 +126,7 @@ public enum Engine {
             let position = plan.graph.position(of: report.dataProductID)
         else { return stale }
         let current = plan.products[position]
-        guard current.state == .queued || current.state == .running, current.runID == report.runID else {
-            return stale
-        }
+        guard current.isLive(report.runID) else { return stale }
         guard current.state != report.state else { return PlanDelta() }
         var execution = Execution(plan: plan, context: context)
         execution.modify(position) { product in
@@ -139,5 +137,13 @@ public enum Engine {
         execution.resetDescendants(of: [position])
         execution.triggerAffected()
         return execution.delta
+    }
+}
+
+extension DataProduct {
+    /// §3.8: an attempt is live while its product is queued or running with the attempt's run
+    /// id; only a live attempt's reports apply, and only it is submitted, polled or followed.
+    public func isLive(_ runID: UUID?) -> Bool {
+        (state == .queued || state == .running) && runID != nil && self.runID == runID
     }
 }

@@ -99,18 +99,27 @@ public final class Orchestrator: Sendable {
     /// including one about a dataset or product that is gone, is ignored.
     ///
     /// Platforms repeat themselves (every poll, every webhook of DBXaaS): a report the cached plan
-    /// shows to be stale or to change nothing is answered without taking the dataset's lock. That
-    /// is safe because attempts only move forward: a newer plan than the cached one cannot make
-    /// such a report apply. Reports that do need the lock are applied in batches, one
-    /// transaction for all that arrived while the dataset was busy (`ReportBatch.swift`).
+    /// shows to be stale or to change nothing is answered without taking the dataset's lock, once
+    /// one read shows the cached plan to be the stored one. Without that read another instance's
+    /// commit (a clear that started a new attempt) would go unseen and its reports be dropped.
+    /// With it the answer is exact: the report arrived before the read, so the commit that
+    /// started its attempt is visible to the read. Reports that do need the lock are applied in
+    /// batches, one transaction for all that arrived while the dataset was busy
+    /// (`ReportBatch.swift`).
     public func report(_ report: RunReport, on datasetID: UUID, by actor: String) async throws -> ReportResult {
-        if let cached = cache.product(datasetID, report.dataProductID) {
-            guard cached.runID == report.runID, cached.state == .queued || cached.state == .running else {
-                return .stale
-            }
-            if cached.state == report.state { return .unchanged }
+        if let (cached, version) = cache.product(datasetID, report.dataProductID),
+            let answer = Self.answerWithoutLock(report, cached),
+            try await store.version(of: datasetID) == version
+        {
+            return answer
         }
         return try await batched(report, on: datasetID, by: actor)
+    }
+
+    /// What `report` comes to when `product` is the stored one, if that needs no write.
+    static func answerWithoutLock(_ report: RunReport, _ product: DataProduct) -> ReportResult? {
+        guard product.isLive(report.runID) else { return .stale }
+        return product.state == report.state ? .unchanged : nil
     }
 
     public func plan(_ datasetID: UUID) async throws -> Plan? {

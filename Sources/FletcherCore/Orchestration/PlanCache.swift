@@ -31,13 +31,15 @@ public final class PlanCache: Sendable {
         }
     }
 
-    /// A product of a cached plan, without taking the plan (nil when not cached or taken).
-    public func product(_ id: UUID, _ productID: UUID) -> DataProduct? {
+    /// A product of a cached plan and the plan's version, without taking the plan (nil when not
+    /// cached or taken). The version says which stored plan the product is from: another
+    /// instance may have committed since.
+    public func product(_ id: UUID, _ productID: UUID) -> (product: DataProduct, version: Int64)? {
         generations.withLock { generations in
             guard let plan = generations.young[id] ?? generations.old[id],
                 let position = plan.graph.position(of: productID)
             else { return nil }
-            return plan.products[position]
+            return (plan.products[position], plan.version)
         }
     }
 
