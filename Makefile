@@ -7,7 +7,7 @@ SWIFT_FORMAT_PATHS = Sources Tests migrations bench Package.swift
 help:
 	@echo "run      run the server (swift run fletcher serve), configured by the environment and .env"
 	@echo "build    debug build of everything"
-	@echo "test     the whole test suite (swift test)"
+	@echo "test     the whole test suite on SQLite and a throwaway PostgreSQL (scripts/test; root)"
 	@echo "fmt      format the sources in place; lint checks without changing"
 	@echo "migrate  apply migrations to DATABASE_URL ($(DATABASE_URL))"
 	@echo "hash     KEY=... print the bcrypt hash of a service key"
@@ -18,7 +18,7 @@ build:
 	swift build
 
 test:
-	swift test
+	scripts/test
 
 fmt:
 	swift format -i -r $(SWIFT_FORMAT_PATHS)

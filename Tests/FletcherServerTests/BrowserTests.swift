@@ -5,7 +5,7 @@ import Testing
 
 /// The pages in a real headless browser (Debian `chromium`, driven over the DevTools protocol by
 /// `Tests/browser/check_ui.py`): DOM of the search and plan pages, accessibility basics, live
-/// update within a second, and screenshots at 1280 px and 375 px saved under `docs/screenshots/`.
+/// update within a second, and screenshots at 1280 px and 375 px (see `screenshots`).
 @Suite(
     "Pages in a headless browser",
     .enabled(
@@ -15,6 +15,11 @@ import Testing
 struct BrowserTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
+    /// Where the screenshots go: under `.build` so a test run leaves the working tree as it was;
+    /// `FLETCHER_SCREENSHOTS=docs/screenshots` refreshes the ones the documentation shows.
+    static let screenshots =
+        ProcessInfo.processInfo.environment["FLETCHER_SCREENSHOTS"]
+        ?? root.appendingPathComponent(".build/screenshots").path
 
     @Test func searchAndPlanPagesInChromium() async throws {
         try await withFletcher { api in
@@ -37,7 +42,7 @@ struct BrowserTests {
 
             let arguments = [
                 "python3", Self.root.appendingPathComponent("Tests/browser/check_ui.py").path, api.base, dataset, token,
-                id("GLT0"), Self.root.appendingPathComponent("docs/screenshots").path,
+                id("GLT0"), Self.screenshots,
             ]
             // The server under test runs in this process: wait for the browser off the shared pool.
             let output = try await withCheckedThrowingContinuation { continuation in
