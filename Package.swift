@@ -49,6 +49,8 @@ let package = Package(
                 .embedInCode("postgres/0001_initial.postgres.sql"),
                 .embedInCode("sqlite/0002_dispatch.sqlite.sql"),
                 .embedInCode("postgres/0002_dispatch.postgres.sql"),
+                .embedInCode("sqlite/0003_open_compute.sqlite.sql"),
+                .embedInCode("postgres/0003_open_compute.postgres.sql"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -80,35 +82,52 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // What both adapters share: JSON calls with error classification, webhook signatures.
+        // What every platform plugin builds on: the plugin value and its registry, JSON calls with
+        // error classification, webhook signatures.
         .target(
             name: "FletcherPlatform",
-            dependencies: ["FletcherCore", "FletcherHTTP", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "FletcherCore", "FletcherHTTP", "FletcherSimulators", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Sources/Adapters/Platform",
             swiftSettings: swiftSettings
         ),
+        // What every simulator builds on: jobs moving through their phases, injected faults, an HTTP server.
+        .target(
+            name: "FletcherSimulators",
+            dependencies: [
+                "FletcherCore", "FletcherHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Simulators",
+            swiftSettings: swiftSettings
+        ),
+
+        // Platform plugins: one folder and one target each, registered in Sources/Adapters/Registry.
         .target(
             name: "FletcherCAMS",
-            dependencies: ["FletcherCore", "FletcherPlatform"],
+            dependencies: [
+                "FletcherCore", "FletcherPlatform", "FletcherSimulators", "FletcherHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             path: "Sources/Adapters/CAMS",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "FletcherDBXaaS",
-            dependencies: ["FletcherCore", "FletcherPlatform"],
+            dependencies: [
+                "FletcherCore", "FletcherPlatform", "FletcherSimulators", "FletcherHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             path: "Sources/Adapters/DBXaaS",
             swiftSettings: swiftSettings
         ),
-
-        // In-process and standalone simulators of both platforms (adapters.md §8).
+        // The one registration list.
         .target(
-            name: "FletcherSimulators",
-            dependencies: [
-                "FletcherCore", "FletcherHTTP", "FletcherPlatform",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Sources/Simulators",
+            name: "FletcherPlugins",
+            dependencies: ["FletcherPlatform", "FletcherCAMS", "FletcherDBXaaS"],
+            path: "Sources/Adapters/Registry",
             swiftSettings: swiftSettings
         ),
 
@@ -121,8 +140,6 @@ let package = Package(
                 "FletcherPostgres",
                 "FletcherHTTP",
                 "FletcherPlatform",
-                "FletcherCAMS",
-                "FletcherDBXaaS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
@@ -150,6 +167,7 @@ let package = Package(
                 "FletcherServer",
                 "FletcherSimulators",
                 "FletcherPlatform",
+                "FletcherPlugins",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -177,7 +195,7 @@ let package = Package(
 
         .executableTarget(
             name: "fletcher-bench",
-            dependencies: ["FletcherCore", "FletcherSQLite"],
+            dependencies: ["FletcherCore", "FletcherSQLite", "FletcherPlatform", "FletcherPlugins"],
             path: "bench/EngineBench",
             swiftSettings: swiftSettings
         ),
@@ -186,7 +204,8 @@ let package = Package(
         .target(
             name: "FletcherTestSupport",
             dependencies: [
-                "FletcherCore", "FletcherHTTP", "FletcherSQLite", "FletcherPostgres",
+                "FletcherCore", "FletcherHTTP", "FletcherSQLite", "FletcherPostgres", "FletcherPlatform",
+                "FletcherPlugins",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -207,7 +226,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FletcherAdapterTests",
-            dependencies: ["FletcherCore", "FletcherPlatform", "FletcherCAMS", "FletcherDBXaaS"],
+            dependencies: ["FletcherCore", "FletcherPlatform", "FletcherCAMS", "FletcherDBXaaS", "FletcherPlugins"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -222,6 +241,7 @@ let package = Package(
             dependencies: [
                 "FletcherServer", "FletcherHTTP", "FletcherCore", "FletcherSQLite", "FletcherPostgres",
                 "FletcherTestSupport", "FletcherSimulators", "FletcherPlatform", "FletcherCAMS", "FletcherDBXaaS",
+                "FletcherPlugins",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -231,7 +251,7 @@ let package = Package(
         .testTarget(
             name: "FletcherCLITests",
             dependencies: [
-                "fletcher", "FletcherTestSupport", "FletcherHTTP", "FletcherCore", "FletcherSimulators",
+                "fletcher", "FletcherTestSupport", "FletcherHTTP", "FletcherCore", "FletcherSimulators", "FletcherCAMS",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

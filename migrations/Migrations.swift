@@ -29,11 +29,13 @@ public enum Migrations {
     public static let sqlite: [Migration] = [
         Migration(version: 1, name: "initial", bytes: PackageResources._001_initial_sqlite_sql),
         Migration(version: 2, name: "dispatch", bytes: PackageResources._002_dispatch_sqlite_sql),
+        Migration(version: 3, name: "open_compute", bytes: PackageResources._003_open_compute_sqlite_sql),
     ]
 
     public static let postgres: [Migration] = [
         Migration(version: 1, name: "initial", bytes: PackageResources._001_initial_postgres_sql),
         Migration(version: 2, name: "dispatch", bytes: PackageResources._002_dispatch_postgres_sql),
+        Migration(version: 3, name: "open_compute", bytes: PackageResources._003_open_compute_postgres_sql),
     ]
 }
 
@@ -43,6 +45,7 @@ public enum MigrationError: Error, CustomStringConvertible, Sendable {
     case changedAfterApplied(version: Int, name: String, recorded: String, embedded: String)
     case newerSchema(found: Int, known: Int)
     case foreignDatabase(tables: [String])
+    case danglingReferences(table: String)
 
     public var description: String {
         switch self {
@@ -55,6 +58,9 @@ public enum MigrationError: Error, CustomStringConvertible, Sendable {
         case .foreignDatabase(let tables):
             "the database is not a Fletcher database: it has tables (\(tables.joined(separator: ", "))) "
                 + "but no schema_migrations"
+        case .danglingReferences(let table):
+            "the database is inconsistent: table \(table) has rows whose references are missing; "
+                + "no migration was applied"
         }
     }
 }

@@ -1,4 +1,5 @@
 import FletcherCore
+import FletcherPlatform
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -15,7 +16,8 @@ public enum FletcherApplication {
         configuration: ServerConfiguration, orchestrator: Orchestrator, dispatch: DispatchRuntime, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
-        let document = try OpenAPIDocument.load(baseURL: configuration.baseURL)
+        let document = try OpenAPIDocument.load(
+            baseURL: configuration.baseURL, computes: configuration.dispatch.registry.names)
         let authenticator = await Authenticator(services: configuration.services, secret: configuration.secretKey)
 
         let router = Router()

@@ -19,7 +19,7 @@ public struct SimulatedJob: Sendable, Hashable {
 
 /// The jobs of one simulated platform: idempotent submits (the same key gets the same job back),
 /// a count of submits per key, and phase changes reported to `onChange`.
-final class JobBook: Sendable {
+public final class JobBook: Sendable {
     private struct Book {
         var jobs: [String: SimulatedJob] = [:]
         var byKey: [String: String] = [:]
@@ -30,12 +30,12 @@ final class JobBook: Sendable {
     private let book = Mutex(Book())
 
     /// Counts a submit request carrying `key`, whatever becomes of it.
-    func count(key: String) {
+    public func count(key: String) {
         book.withLock { $0.submits[key, default: 0] += 1 }
     }
 
     /// Returns the key's job, creating it on first sight.
-    func submit(key: String, request: [String: String]) -> (job: SimulatedJob, created: Bool) {
+    public func submit(key: String, request: [String: String]) -> (job: SimulatedJob, created: Bool) {
         book.withLock { book in
             if let id = book.byKey[key], let job = book.jobs[id] { return (job, false) }
             let id = String(book.nextID)
@@ -47,10 +47,10 @@ final class JobBook: Sendable {
         }
     }
 
-    func job(_ id: String) -> SimulatedJob? { book.withLock { $0.jobs[id] } }
+    public func job(_ id: String) -> SimulatedJob? { book.withLock { $0.jobs[id] } }
 
     /// Moves a job on unless it already ended; returns it when it changed.
-    func move(_ id: String, to phase: SimulatedPhase) -> SimulatedJob? {
+    public func move(_ id: String, to phase: SimulatedPhase) -> SimulatedJob? {
         book.withLock { book in
             guard var job = book.jobs[id], !job.phase.isFinal, job.phase != phase else { return nil }
             job.phase = phase
@@ -61,17 +61,22 @@ final class JobBook: Sendable {
 
     var jobs: [SimulatedJob] { book.withLock { Array($0.jobs.values) } }
 
-    func submits(forKey key: String) -> Int { book.withLock { $0.submits[key] ?? 0 } }
+    public func submits(forKey key: String) -> Int { book.withLock { $0.submits[key] ?? 0 } }
 
     var submitsByKey: [String: Int] { book.withLock { $0.submits } }
 }
 
 /// Runs each new job through its phases in real time, telling `report` about every change.
-struct JobRunner: Sendable {
+public struct JobRunner: Sendable {
     let book: JobBook
     let faults: FaultPlan
 
-    func start(_ job: SimulatedJob, report: @escaping @Sendable (SimulatedJob) async -> Void) {
+    public init(book: JobBook, faults: FaultPlan) {
+        self.book = book
+        self.faults = faults
+    }
+
+    public func start(_ job: SimulatedJob, report: @escaping @Sendable (SimulatedJob) async -> Void) {
         let settings = faults.current
         let fails = Double.random(in: 0..<1) < settings.failureRatio
         Task {

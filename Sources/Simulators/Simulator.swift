@@ -1,17 +1,17 @@
 import Hummingbird
 
-/// What both simulators share: their jobs, injected faults, and the bearer token they require.
+/// What every simulator shares: their jobs, injected faults, and the bearer token they require.
 public final class SimulatorCore: Sendable {
     let token: String?
-    let book = JobBook()
-    let faults: FaultPlan
+    public let book = JobBook()
+    public let faults: FaultPlan
 
-    init(settings: SimulatorSettings, token: String?) {
+    public init(settings: SimulatorSettings, token: String?) {
         self.token = token
         self.faults = FaultPlan(settings: settings)
     }
 
-    func authorize(_ request: Request) throws {
+    public func authorize(_ request: Request) throws {
         guard let token else { return }
         guard request.headers[.authorization] == "Bearer \(token)" else {
             throw HTTPError(.unauthorized, message: "wrong or missing bearer token")
@@ -19,9 +19,10 @@ public final class SimulatorCore: Sendable {
     }
 }
 
-/// A simulated platform, seen from tests: what it was asked, and faults to inject.
-public protocol Simulator {
+/// A simulated platform: its HTTP API, and, seen from tests, what it was asked and faults to inject.
+public protocol Simulator: Sendable {
     var core: SimulatorCore { get }
+    func router() -> Router<BasicRequestContext>
 }
 
 extension Simulator {

@@ -1,24 +1,23 @@
 import FletcherCore
-import FletcherPlatform
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
 
 /// Answers and fault handling shared by both simulators.
-enum SimulatorHTTP {
-    static func json(_ status: HTTPResponse.Status, _ body: JSONValue, headers: HTTPFields = [:]) -> Response {
+public enum SimulatorHTTP {
+    public static func json(_ status: HTTPResponse.Status, _ body: JSONValue, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.jsonText)))
     }
 
-    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
+    public static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
         json(status, ["error_code": .string(code), "message": .string(message)])
     }
 
     /// The answer of a fault that stops the request before any work, or nil.
-    static func refusal(_ fault: SimulatorFault?) -> Response? {
+    public static func refusal(_ fault: SimulatorFault?) -> Response? {
         switch fault {
         case .serverError: error(.serviceUnavailable, "TEMPORARILY_UNAVAILABLE", "simulated outage")
         case .throttle(let seconds):
@@ -34,7 +33,7 @@ enum SimulatorHTTP {
     }
 
     /// The answer of a request that did its work: as is, or spoiled by the fault.
-    static func after(_ fault: SimulatorFault?, stallSeconds: Double, _ answer: Response) async -> Response {
+    public static func after(_ fault: SimulatorFault?, stallSeconds: Double, _ answer: Response) async -> Response {
         switch fault {
         case .timeout:
             try? await Task.sleep(for: .seconds(stallSeconds))
@@ -44,18 +43,18 @@ enum SimulatorHTTP {
         }
     }
 
-    static func body(_ request: Request) async throws -> JSONValue? {
+    public static func body(_ request: Request) async throws -> JSONValue? {
         let buffer = try await request.body.collect(upTo: 1 << 20)
         return try? JSONValue(jsonText: String(buffer: buffer))
     }
 
-    static func header(_ request: Request, _ name: String) -> String? {
+    public static func header(_ request: Request, _ name: String) -> String? {
         HTTPField.Name(name).flatMap { request.headers[$0] }
     }
 }
 
 extension Response {
-    func with(header name: HTTPField.Name, _ value: String) -> Response {
+    public func with(header name: HTTPField.Name, _ value: String) -> Response {
         var response = self
         response.headers[name] = value
         return response

@@ -40,7 +40,7 @@ public enum SimulatorOperation: String, Sendable, Hashable, CaseIterable {
 }
 
 /// Faults to inject: scripted ones first (in order, per operation), then at random by the ratios.
-final class FaultPlan: Sendable {
+public final class FaultPlan: Sendable {
     private let scripted = Mutex([SimulatorOperation: [SimulatorFault]]())
     private let settings: Mutex<SimulatorSettings>
 
@@ -48,7 +48,7 @@ final class FaultPlan: Sendable {
         self.settings = Mutex(settings)
     }
 
-    var current: SimulatorSettings { settings.withLock { $0 } }
+    public var current: SimulatorSettings { settings.withLock { $0 } }
 
     func update(_ change: (inout SimulatorSettings) -> Void) {
         settings.withLock { change(&$0) }
@@ -58,7 +58,7 @@ final class FaultPlan: Sendable {
         scripted.withLock { $0[operation, default: []].append(contentsOf: faults) }
     }
 
-    func next(for operation: SimulatorOperation) -> SimulatorFault? {
+    public func next(for operation: SimulatorOperation) -> SimulatorFault? {
         if let fault = scripted.withLock({ $0[operation]?.isEmpty == false ? $0[operation]!.removeFirst() : nil }) {
             return fault
         }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import FletcherCore
+import FletcherPlatform
+import FletcherPlugins
 import Foundation
 
 struct PlanCommand: ParsableCommand {
@@ -22,7 +24,9 @@ struct PlanCommand: ParsableCommand {
             let bytes = try read()
             do {
                 let param = try JSONInput.decode(PlanParam.self, from: bytes)
-                let context = EngineContext(actor: "plan-check", now: Timestamp(microsecondsSinceEpoch: 0))
+                let context = EngineContext(
+                    actor: "plan-check", now: Timestamp(microsecondsSinceEpoch: 0),
+                    platforms: PlatformRegistry.builtIn.catalog())
                 let delta = try Engine.execute(.post(param), datasetID: param.dataset.id, on: nil, context: context)
                 print(
                     "OK: dataset \(param.dataset.id.lowercasedString): \(param.dataProducts.count) data products, "

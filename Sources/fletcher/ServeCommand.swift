@@ -1,6 +1,8 @@
 import ArgumentParser
 import FletcherCore
 import FletcherMigrations
+import FletcherPlatform
+import FletcherPlugins
 import FletcherServer
 import Hummingbird
 import Logging
@@ -22,8 +24,8 @@ struct Serve: AsyncParsableCommand {
 
     @Flag(
         help: """
-            Demo mode: an in-memory SQLite database, simulators of C-AMS and DBXaaS on loopback, and a sample \
-            plan that runs to completion.
+            Demo mode: an in-memory SQLite database, a simulator of every registered platform on loopback, and a \
+            sample plan that runs to completion.
             """)
     var demo = false
 
@@ -37,7 +39,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     private func serve(_ environment: FletcherServer.Environment, demoPlan: PlanParam?) async throws {
-        let configuration = try ServerConfiguration.from(environment)
+        let configuration = try ServerConfiguration.from(environment, registry: .builtIn)
         bootstrapLogging(configuration)
         let logger = {
             var logger = Logger(label: "fletcher")
@@ -58,7 +60,7 @@ struct Serve: AsyncParsableCommand {
             print("Service 'local' key (shown once): \(key)")
         }
         let orchestrator = Orchestrator(
-            store: opened.store, dispatching: configuration.dispatch.dispatching,
+            store: opened.store, platforms: configuration.dispatch.catalog,
             cache: PlanCache(capacity: configuration.planCacheProducts))
         let baseURL = configuration.baseURL
         let dispatch = DispatchRuntime(

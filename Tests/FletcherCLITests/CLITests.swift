@@ -18,7 +18,10 @@ struct CLITests {
         let url = "sqlite:\(directory.path("f.sqlite"))"
         let first = try fletcher(["migrate"], environment: ["DATABASE_URL": url])
         #expect(
-            first.status == 0 && first.stdout == "Applied migration 1 (initial).\nApplied migration 2 (dispatch).\n")
+            first.status == 0
+                && first.stdout
+                    == "Applied migration 1 (initial).\nApplied migration 2 (dispatch).\nApplied migration 3 (open_compute).\n"
+        )
         let second = try fletcher(["migrate", "--database-url", url])
         #expect(second.status == 0 && second.stdout == "Database is up to date.\n")
     }

@@ -1,3 +1,4 @@
+import FletcherCAMS
 import FletcherCore
 import FletcherHTTP
 import FletcherSimulators

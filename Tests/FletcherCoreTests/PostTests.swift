@@ -143,18 +143,39 @@ struct PostTests {
         #expect(h.refusal(.post(h.plan([exactly]))) == nil)
     }
 
-    @Test func dbxaasProductsNeedAnIntegerJobIDWhenDispatched() {
+    @Test func aPlatformsPassthroughRuleAppliesWhileItIsDispatched() {
         var h = Harness()
-        let missing = h.product("D", compute: .dbxaas, passthrough: ["job_id": "12"])
+        let missing = h.product("S", compute: .strict, passthrough: ["queue": 12])
         #expect(h.refusal(.post(h.plan([missing]))) == nil)  // external mode: anything goes
         h = Harness()
-        h.dispatching = [.dbxaas]
-        let bad = h.product("D", compute: .dbxaas, passthrough: ["job_id": "12"])
+        h.dispatching = [.strict]
+        let bad = h.product("S", compute: .strict, passthrough: ["queue": 12])
         let error = h.refusal(.post(h.plan([bad])))
         #expect(error?.status == 400)
-        #expect(error?.message.contains("data_products[0].passthrough.job_id") == true)
-        #expect(error?.message.contains(bad.id.text) == true)
-        #expect(h.refusal(.post(h.plan([h.product("E", compute: .dbxaas, passthrough: ["job_id": 12])]))) == nil)
+        #expect(
+            error?.message
+                == "Invalid value for 'data_products[0].passthrough.queue': must be a string "
+                + "(data product '\(bad.id.text)' runs on Strict)")
+        #expect(h.refusal(.post(h.plan([h.product("E", compute: .strict, passthrough: ["queue": "q"])]))) == nil)
+    }
+
+    @Test func aComputeNoPluginHasIsRefusedNamingTheKnownOnes() throws {
+        var h = Harness()
+        let unknown = h.product("X", compute: try #require(Compute(rawValue: "kubernetes")))
+        let error = h.refusal(.post(h.plan([h.product("A"), unknown])))
+        #expect(error?.status == 400)
+        #expect(
+            error?.message
+                == "Invalid value for 'data_products[1].compute': unknown compute 'kubernetes' (known: cams, dbxaas, strict)"
+        )
+        #expect(h.state == nil, "nothing was stored")
+    }
+
+    @Test func computeNamesAreLowercaseWords() {
+        for valid in ["cams", "dbxaas", "k8s_batch", "a"] { #expect(Compute(rawValue: valid) != nil, "\(valid)") }
+        for invalid in ["", "CAMS", "9lives", "_x", "c-ams", "cams ", String(repeating: "a", count: 64)] {
+            #expect(Compute(rawValue: invalid) == nil, "\(invalid)")
+        }
     }
 }
 

@@ -1,3 +1,5 @@
+import FletcherPlatform
+import FletcherPlugins
 import FletcherServer
 import FletcherTestSupport
 import Foundation
@@ -7,7 +9,7 @@ import Testing
 @Suite("Configuration (api.md §4)")
 struct ConfigurationTests {
     private func configuration(_ values: [String: String]) throws -> ServerConfiguration {
-        try ServerConfiguration.from(Environment(values))
+        try ServerConfiguration.from(Environment(values), registry: .builtIn)
     }
 
     private func failure(_ values: [String: String]) -> String? {

@@ -1,14 +1,15 @@
 import FletcherCore
 import FletcherPlatform
+import FletcherPlugins
 import FletcherServer
 import FletcherTestSupport
 import Foundation
 import Testing
 
-@Suite("Dispatch configuration (adapters.md §7)")
+@Suite("Dispatch configuration")
 struct DispatchConfigurationTests {
     private func dispatch(_ values: [String: String]) throws -> DispatchConfiguration {
-        try ServerConfiguration.from(Environment(values)).dispatch
+        try ServerConfiguration.from(Environment(values), registry: .builtIn).dispatch
     }
 
     private func failure(_ values: [String: String]) -> String? {
@@ -29,9 +30,9 @@ struct DispatchConfigurationTests {
     @Test func aURLTurnsDispatchOnWithTheSpecifiedDefaults() throws {
         let configuration = try dispatch(["CAMS_URL": "https://cams.test/api"])
         #expect(configuration.dispatching == [.cams])
-        let cams = try #require(configuration.platforms.first)
+        let cams = try #require(configuration.platforms[.cams])
         #expect(cams.limits == PlatformLimits(concurrency: 16, ratePerSecond: 10, pollSeconds: 30))
-        #expect(cams.timeoutSeconds == 30 && cams.token == nil && cams.caFile == nil)
+        #expect(cams.timeoutSeconds == 30 && cams.url == "https://cams.test/api" && cams.caFile == nil)
         #expect(configuration.settings.maxAttempts == 8 && configuration.settings.leaseSeconds == 30)
         #expect(configuration.settings.backoff == Backoff(base: 1, cap: 300))
     }
@@ -48,12 +49,11 @@ struct DispatchConfigurationTests {
             "DISPATCH_LEASE_SECONDS": "5", "DISPATCH_BACKOFF_BASE_SECONDS": "0.1",
             "DISPATCH_BACKOFF_CAP_SECONDS": "2", "CAMS_CALLBACK_SECRET": "whsec_c2VjcmV0",
         ])
-        let dbxaas = try #require(configuration.platforms.first)
+        let dbxaas = try #require(configuration.platforms[.dbxaas])
         #expect(configuration.dispatching == [.dbxaas])
         #expect(dbxaas.limits == PlatformLimits(concurrency: 4, ratePerSecond: 2.5, pollSeconds: 0.5))
-        #expect(dbxaas.token == "t" && dbxaas.timeoutSeconds == 3)
+        #expect(dbxaas.timeoutSeconds == 3)
         #expect(dbxaas.caFile == ca && dbxaas.clientCertificate == ca && dbxaas.clientKey == ca)
-        #expect(configuration.dbxaasWebhook?.user == "u" && configuration.camsCallbackSecret == "whsec_c2VjcmV0")
         #expect(
             configuration.settings
                 == DispatchSettings(maxAttempts: 3, leaseSeconds: 5, backoff: Backoff(base: 0.1, cap: 2)))
@@ -79,7 +79,7 @@ struct DispatchConfigurationTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let file = root.appendingPathComponent("config/production.env").path
-        let configuration = try ServerConfiguration.from(try Environment.load(envFile: file))
+        let configuration = try ServerConfiguration.from(try Environment.load(envFile: file), registry: .builtIn)
         #expect(configuration.dispatch.dispatching == [.cams, .dbxaas])
     }
 }

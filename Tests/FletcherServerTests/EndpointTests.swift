@@ -1,4 +1,6 @@
 import FletcherCore
+import FletcherPlatform
+import FletcherPlugins
 import FletcherTestSupport
 import Foundation
 import Testing
@@ -76,7 +78,19 @@ struct EndpointTests {
                 "POST", "/api/plan",
                 body: planJSON(dataset, [(a, "A", true)], []).replacingOccurrences(of: "cams", with: "k8s"),
                 token: token)
-            #expect(badCompute.status == 400 && badCompute.detail?.contains("data_products[0].compute") == true)
+            #expect(
+                badCompute.status == 400
+                    && badCompute.detail
+                        == "Invalid value for 'data_products[0].compute': unknown compute 'k8s' (known: "
+                        + PlatformRegistry.builtIn.names.joined(separator: ", ") + ")"
+            )
+            let malformedCompute = try await api.call(
+                "POST", "/api/plan",
+                body: planJSON(dataset, [(a, "A", true)], []).replacingOccurrences(of: "cams", with: "C-AMS"),
+                token: token)
+            #expect(
+                malformedCompute.status == 400
+                    && malformedCompute.detail?.contains("data_products[0].compute") == true)
             // None of the refused posts created the dataset.
             #expect(try await api.call("GET", "/api/plan/\(dataset)").status == 404)
         }

@@ -1,4 +1,6 @@
 import FletcherCore
+import FletcherPlatform
+import FletcherPlugins
 import FletcherTestSupport
 import Foundation
 import Testing
@@ -114,6 +116,9 @@ struct HTTPContractTests {
             let spec = try await api.call("GET", "/spec")
             #expect(spec.status == 200 && spec.header("Content-Type") == "application/json")
             #expect((spec.object["paths"] as? [String: Any])?.keys.contains("/api/plan/{dataset_id}/pause") == true)
+            let schemas = (spec.object["components"] as? [String: Any])?["schemas"] as? [String: Any]
+            let compute = schemas?["Compute"] as? [String: Any]
+            #expect(compute?["enum"] as? [String] == PlatformRegistry.builtIn.names, "registered names as the enum")
             let yaml = try await api.call("GET", "/spec.yaml")
             #expect(yaml.status == 200 && yaml.text.contains("openapi: 3.1.0"))
             let swagger = try await api.call("GET", "/swagger")

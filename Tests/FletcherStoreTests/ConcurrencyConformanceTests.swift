@@ -13,7 +13,8 @@ struct ConcurrencyConformanceTests {
     func parentsSucceedingTogetherQueueTheChildExactlyOnce(backend: Backend) async throws {
         for _ in 0..<5 {
             let directory = try TemporaryDirectory()
-            let orchestrator = Orchestrator(store: try await TestDatabase.make(backend, in: directory).open())
+            let orchestrator = Orchestrator(
+                store: try await TestDatabase.make(backend, in: directory).open(), platforms: .builtIn())
             var factory = PlanFactory()
             let plan = factory.plan(["A", "B", "C", "D"], [("A", "C"), ("B", "C"), ("C", "D")], eager: true)
             _ = try await orchestrator.post(plan, by: "t")
@@ -51,7 +52,7 @@ struct ConcurrencyConformanceTests {
     func aBurstOfReportsEndsAsAppliedOneByOne(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
         let store = try await TestDatabase.make(backend, in: directory).open()
-        let orchestrator = Orchestrator(store: store, dispatching: [.cams])
+        let orchestrator = Orchestrator(store: store, platforms: .builtIn(dispatching: [.cams]))
         var factory = PlanFactory()
         let parents = (0..<30).map { "P\($0)" }
         _ = try await orchestrator.post(factory.plan(parents + ["C"], parents.map { ($0, "C") }), by: "t")
@@ -94,7 +95,8 @@ struct ConcurrencyConformanceTests {
     @Test(arguments: Backend.available)
     func concurrentCommandsEqualSomeSerialOrder(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let orchestrator = Orchestrator(store: try await TestDatabase.make(backend, in: directory).open())
+        let orchestrator = Orchestrator(
+            store: try await TestDatabase.make(backend, in: directory).open(), platforms: .builtIn())
         var factory = PlanFactory()
         let plan = factory.plan(["A", "B", "C", "D", "E"], [("A", "C"), ("B", "C"), ("C", "D"), ("D", "E")])
         _ = try await orchestrator.post(plan, by: "t")
@@ -130,7 +132,8 @@ struct ConcurrencyConformanceTests {
         // Every commit saw the one before it: versions run 2, 3, … without gaps or repeats.
         #expect(order.map(\.0) == Array(2..<Int64(2 + order.count)))
 
-        let replay = Orchestrator(store: try await SQLitePlanStore.open(path: ":memory:").migrated())
+        let replay = Orchestrator(
+            store: try await SQLitePlanStore.open(path: ":memory:").migrated(), platforms: .builtIn())
         _ = try await replay.post(plan, by: "t")
         for (_, command) in order { _ = try await replay.execute(command, on: datasetID, by: "t") }
         let expected = try #require(try await replay.plan(datasetID))
@@ -146,8 +149,8 @@ struct ConcurrencyConformanceTests {
     func racingPostsNeverStoreACycle(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
         let database = try TestDatabase.make(backend, in: directory)
-        let one = Orchestrator(store: try await database.open())
-        let two = Orchestrator(store: try await database.open())
+        let one = Orchestrator(store: try await database.open(), platforms: .builtIn())
+        let two = Orchestrator(store: try await database.open(), platforms: .builtIn())
         for _ in 0..<8 {
             var factory = PlanFactory()
             _ = try await one.post(factory.plan(["A", "B"]), by: "t")
@@ -183,8 +186,8 @@ struct ConcurrencyConformanceTests {
         let database = try TestDatabase.make(backend, in: directory)
         let first = CountingStore(try await database.open())
         let second = CountingStore(try await database.open())
-        let one = Orchestrator(store: first)
-        let two = Orchestrator(store: second)
+        let one = Orchestrator(store: first, platforms: .builtIn())
+        let two = Orchestrator(store: second, platforms: .builtIn())
         var factory = PlanFactory()
         _ = try await one.post(factory.plan(["A", "B", "C"], [("A", "C"), ("B", "C")]), by: "t")
         _ = try await one.execute(

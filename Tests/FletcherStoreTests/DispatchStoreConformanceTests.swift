@@ -17,7 +17,7 @@ struct DispatchStoreConformanceTests {
         -> (any FletcherStore, Orchestrator, PlanFactory)
     {
         let store = try await TestDatabase.make(backend, in: directory).open()
-        let orchestrator = Orchestrator(store: store, clock: clock, dispatching: [.cams])
+        let orchestrator = Orchestrator(store: store, platforms: .builtIn(dispatching: [.cams]), clock: clock)
         var factory = PlanFactory()
         _ = try await orchestrator.post(factory.plan((0..<count).map { "P\($0)" }), by: "t")
         return (store, orchestrator, factory)
@@ -142,7 +142,7 @@ extension DispatchStoreConformanceTests {
     func queueStatsCountWaitingSubmitsAndTheOldestQueuedAttempt(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
         let store = try await TestDatabase.make(backend, in: directory).open()
-        let orchestrator = Orchestrator(store: store, clock: SteppingClock(), dispatching: [.cams])
+        let orchestrator = Orchestrator(store: store, platforms: .builtIn(dispatching: [.cams]), clock: SteppingClock())
         #expect(try await store.queueStats().isEmpty)
         var factory = PlanFactory()
         _ = try await orchestrator.post(factory.plan(["A", "B", "C"]), by: "t")

@@ -16,7 +16,7 @@ struct StoreConformanceTests {
         let directory = try TemporaryDirectory()
         let database = try TestDatabase.make(backend, in: directory)
         let store = try await database.open()
-        let orchestrator = Orchestrator(store: store, clock: SteppingClock())
+        let orchestrator = Orchestrator(store: store, platforms: .builtIn(), clock: SteppingClock())
         let datasetID = UUID()
         let a = UUID()
         let b = UUID()
@@ -56,7 +56,8 @@ struct StoreConformanceTests {
     @Test(arguments: Backend.available)
     func productsAndDependenciesKeepFirstPostedOrder(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let orchestrator = Orchestrator(store: try await openStore(backend, directory), clock: SteppingClock())
+        let orchestrator = Orchestrator(
+            store: try await openStore(backend, directory), platforms: .builtIn(), clock: SteppingClock())
         var factory = PlanFactory()
         _ = try await orchestrator.post(factory.plan(["M", "C", "X"], [("M", "C"), ("C", "X")]), by: "t")
         _ = try await orchestrator.post(
@@ -74,7 +75,8 @@ struct StoreConformanceTests {
     @Test(arguments: Backend.available, [0, 50, 51, 60, 75])
     func searchPagesFiftyRowsAtATime(backend: Backend, matches: Int) async throws {
         let directory = try TemporaryDirectory()
-        let orchestrator = Orchestrator(store: try await openStore(backend, directory), clock: SteppingClock())
+        let orchestrator = Orchestrator(
+            store: try await openStore(backend, directory), platforms: .builtIn(), clock: SteppingClock())
         for index in 0..<matches {
             var factory = PlanFactory()
             _ = try await orchestrator.post(factory.plan(["A"], extra: ["team": "Ledger-\(index)"]), by: "t")
@@ -103,7 +105,8 @@ struct StoreConformanceTests {
     @Test(arguments: Backend.available)
     func searchIsALiteralCaseInsensitiveSubstringOfIdOrExtra(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let orchestrator = Orchestrator(store: try await openStore(backend, directory), clock: SteppingClock())
+        let orchestrator = Orchestrator(
+            store: try await openStore(backend, directory), platforms: .builtIn(), clock: SteppingClock())
         var percent = PlanFactory()
         var underscore = PlanFactory()
         var backslash = PlanFactory()
@@ -131,7 +134,8 @@ struct StoreConformanceTests {
     @Test(arguments: Backend.available)
     func searchOrdersByLastModificationOfAnyRowThenId(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let orchestrator = Orchestrator(store: try await openStore(backend, directory), clock: SteppingClock())
+        let orchestrator = Orchestrator(
+            store: try await openStore(backend, directory), platforms: .builtIn(), clock: SteppingClock())
         var first = PlanFactory()
         var second = PlanFactory()
         _ = try await orchestrator.post(first.plan(["A"], eager: false, extra: "x"), by: "t")
@@ -151,7 +155,7 @@ struct StoreConformanceTests {
     func aRefusedCommandWritesNothing(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
         let store = try await openStore(backend, directory)
-        let orchestrator = Orchestrator(store: store, clock: SteppingClock())
+        let orchestrator = Orchestrator(store: store, platforms: .builtIn(), clock: SteppingClock())
         var factory = PlanFactory()
         let posted = try await orchestrator.post(factory.plan(["A", "B"], [("A", "B")]), by: "t")
         await #expect(throws: CommandError.cyclical) {

@@ -1,11 +1,15 @@
 // Engine and orchestrator update cost on a 10,000-product plan vs a 12-product plan
 // (design/quality.md P2, measured below the HTTP layer). Run with `bench/run`.
 import FletcherCore
+import FletcherPlatform
+import FletcherPlugins
 import FletcherSQLite
 import Foundation
 
 let engineIterations = 5_000
 let storeIterations = 400
+/// The benchmark posts C-AMS products, as a client names them on the wire.
+let cams = Compute(rawValue: "cams")!
 
 struct Measurement: Codable {
     let name: String
@@ -61,7 +65,7 @@ func accountingPlan() -> Workload {
         ("MIDA", "Journals 2000"), ("Alchemy", "Leaf"),
     ]
     let products = eager.keys.sorted().map { name in
-        DataProductParam(id: id(name), compute: .cams, name: name, version: "1.0", eager: eager[name]!)
+        DataProductParam(id: id(name), compute: cams, name: name, version: "1.0", eager: eager[name]!)
     }
     let param = PlanParam(
         dataset: DatasetParam(id: UUID(), extra: ["pipeline": "accounting"]), dataProducts: products,
@@ -76,7 +80,7 @@ func layeredPlan(layers: Int = 100, width: Int = 100) -> Workload {
     var dependencies: [DependencyParam] = []
     for index in ids.indices {
         products.append(
-            DataProductParam(id: ids[index], compute: .cams, name: "product-\(index)", version: "1", eager: false))
+            DataProductParam(id: ids[index], compute: cams, name: "product-\(index)", version: "1", eager: false))
         let layer = index / width
         guard layer > 0 else { continue }
         let column = index % width
@@ -88,8 +92,8 @@ func layeredPlan(layers: Int = 100, width: Int = 100) -> Workload {
     // the same rows as in the small plan (the product and its reset child).
     let parent = UUID()
     let child = UUID()
-    products.append(DataProductParam(id: parent, compute: .cams, name: "target", version: "1", eager: false))
-    products.append(DataProductParam(id: child, compute: .cams, name: "target-child", version: "1", eager: true))
+    products.append(DataProductParam(id: parent, compute: cams, name: "target", version: "1", eager: false))
+    products.append(DataProductParam(id: child, compute: cams, name: "target-child", version: "1", eager: true))
     dependencies.append(DependencyParam(parentID: ids[ids.count - 1], childID: parent))
     dependencies.append(DependencyParam(parentID: parent, childID: child))
     return Workload(
@@ -102,7 +106,9 @@ func engineUpdate(_ workload: Workload) throws -> Measurement {
     var clock: Int64 = 1_795_946_400_000_000
     func context() -> EngineContext {
         clock += 1
-        return EngineContext(actor: "bench", now: Timestamp(microsecondsSinceEpoch: clock))
+        return EngineContext(
+            actor: "bench", now: Timestamp(microsecondsSinceEpoch: clock), platforms: PlatformRegistry.builtIn.catalog()
+        )
     }
     let id = workload.param.dataset.id
     let created = try Engine.execute(.post(workload.param), datasetID: id, on: nil, context: context())
@@ -127,7 +133,7 @@ func storeUpdate(_ workload: Workload, directory: URL) async throws -> Measureme
     let path = directory.appendingPathComponent("\(UUID().uuidString).sqlite").path
     let store = try await SQLitePlanStore.open(path: path)
     try await store.migrate()
-    let orchestrator = Orchestrator(store: store)
+    let orchestrator = Orchestrator(store: store, platforms: PlatformRegistry.builtIn.catalog())
     _ = try await orchestrator.post(workload.param, by: "bench")
     var samples: [Double] = []
     for iteration in 0..<storeIterations {

@@ -24,18 +24,20 @@ public struct EngineContext: Sendable {
     public var actor: String
     /// The one timestamp of this request: every row the command changes gets it as `modified_date`.
     public var now: Timestamp
-    /// Compute types an adapter dispatches; products of these types get a fresh `run_id` when queued.
-    public var dispatching: Set<Compute>
+    /// The registered platforms; products of the dispatching ones get a fresh `run_id` when queued.
+    public var platforms: PlatformCatalog
     /// Names a new attempt. Injected so the engine stays deterministic under test.
     public var newRunID: @Sendable () -> UUID
 
     public init(
-        actor: String, now: Timestamp, dispatching: Set<Compute> = [],
+        actor: String, now: Timestamp, platforms: PlatformCatalog,
         newRunID: @escaping @Sendable () -> UUID = { UUID() }
     ) {
         self.actor = actor
         self.now = now
-        self.dispatching = dispatching
+        self.platforms = platforms
         self.newRunID = newRunID
     }
+
+    public var dispatching: Set<Compute> { platforms.dispatching }
 }

@@ -5,7 +5,7 @@ enum PlanMerge {
     static func post(_ param: PlanParam, onto stored: PlanState?, context: EngineContext) throws(CommandError)
         -> PlanDelta
     {
-        try Validation.check(param, dispatching: context.dispatching)
+        try Validation.check(param, platforms: context.platforms)
         try checkDuplicates(param)
         let storedProducts = stored?.products ?? []
         let storedGraph = stored?.graph ?? PlanGraph(ids: [], edges: [])

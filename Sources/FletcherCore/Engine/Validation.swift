@@ -5,18 +5,12 @@ public enum Validation {
     public static let maxStringLength = 1_000
     public static let maxLinkLength = 4_096
 
-    public static func check(_ param: PlanParam, dispatching: Set<Compute>) throws(CommandError) {
+    public static func check(_ param: PlanParam, platforms: PlatformCatalog) throws(CommandError) {
         for (index, product) in param.dataProducts.enumerated() {
             let field = "data_products[\(index)]"
+            try platforms.check(product, field: field)
             try checkText(product.name, field: "\(field).name")
             try checkText(product.version, field: "\(field).version")
-            if product.compute == .dbxaas, dispatching.contains(.dbxaas) {
-                guard case .int = product.passthrough?["job_id"] else {
-                    throw .invalidValue(
-                        "\(field).passthrough.job_id",
-                        "data product '\(product.id.lowercasedString)' runs on DBXaaS, which needs an integer job_id")
-                }
-            }
         }
     }
 

@@ -1,19 +1,47 @@
 import Foundation
 
-/// The compute platforms a data product can run on. Raw values are the wire names (**compat**).
-public enum Compute: String, Codable, Sendable, CaseIterable, Comparable {
-    case cams
-    case dbxaas
+/// The platform a data product runs on, by the wire name of its plugin (`nomad`, `k8s_batch`, …):
+/// lowercase `[a-z][a-z0-9_]*`, at most 63 characters. The set of names is open; which ones a
+/// deployment knows is the plugin registry's business (`PlatformCatalog`), not the model's.
+public struct Compute: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let rawValue: String
 
-    /// The name operators know the platform by (UI, logs).
-    public var displayName: String {
-        switch self {
-        case .cams: "C-AMS"
-        case .dbxaas: "DBXaaS"
+    public init?(rawValue: String) {
+        guard Self.isValid(rawValue) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    public static func isValid(_ name: String) -> Bool {
+        guard let first = name.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first),
+            name.utf8.count <= 63
+        else { return false }
+        return name.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: "_")
         }
     }
 
+    public var description: String { rawValue }
+
     public static func < (lhs: Compute, rhs: Compute) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+extension Compute: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let name = try container.decode(String.self)
+        guard let compute = Compute(rawValue: name) else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "'\(name)' is not a compute name (lowercase letters, digits and _)")
+        }
+        self = compute
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
 }
 
 /// The life cycle of a data product (`semantics.md` §2).

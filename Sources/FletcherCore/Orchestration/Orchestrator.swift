@@ -7,7 +7,8 @@ import Synchronization
 public final class Orchestrator: Sendable {
     public let store: any PlanStore
     let clock: any WallClock
-    let dispatching: Set<Compute>
+    /// The registered platforms and the ones this deployment dispatches to.
+    public let platforms: PlatformCatalog
     let newRunID: @Sendable () -> UUID
     let cache: PlanCache
     let gate = DatasetGate()
@@ -19,12 +20,12 @@ public final class Orchestrator: Sendable {
     public let changes = ChangeFeed()
 
     public init(
-        store: any PlanStore, clock: any WallClock = SystemWallClock(), dispatching: Set<Compute> = [],
+        store: any PlanStore, platforms: PlatformCatalog, clock: any WallClock = SystemWallClock(),
         cache: PlanCache = PlanCache(capacity: 50_000), newRunID: @escaping @Sendable () -> UUID = { UUID() }
     ) {
         self.store = store
         self.clock = clock
-        self.dispatching = dispatching
+        self.platforms = platforms
         self.cache = cache
         self.newRunID = newRunID
     }
@@ -39,9 +40,9 @@ public final class Orchestrator: Sendable {
     public func execute(_ command: Command, on datasetID: UUID, by actor: String) async throws -> CommandOutcome {
         await gate.enter(datasetID)
         defer { gate.leave(datasetID) }
-        let context = EngineContext(actor: actor, now: clock.now(), dispatching: dispatching, newRunID: newRunID)
+        let context = EngineContext(actor: actor, now: clock.now(), platforms: platforms, newRunID: newRunID)
         let cache = self.cache
-        let dispatching = self.dispatching
+        let dispatching = platforms.dispatching
         let result = try await store.withLockedDataset(datasetID) { transaction -> Committed in
             let stored = try Self.currentPlan(datasetID, in: transaction, cache: cache)
             let delta: PlanDelta
@@ -98,9 +99,9 @@ public final class Orchestrator: Sendable {
     /// Applies a compute platform's report (`semantics.md` §3.8). A report that no longer applies,
     /// including one about a dataset or product that is gone, is ignored.
     ///
-    /// Platforms repeat themselves (every poll, every webhook of DBXaaS): a report the cached plan
-    /// shows to be stale or to change nothing is answered without taking the dataset's lock, once
-    /// one read shows the cached plan to be the stored one. Without that read another instance's
+    /// Platforms repeat themselves (every poll, every webhook that only says "look again"): a
+    /// report the cached plan shows to be stale or to change nothing is answered without taking the
+    /// dataset's lock, once one read shows the cached plan to be the stored one. Without that read another instance's
     /// commit (a clear that started a new attempt) would go unseen and its reports be dropped.
     /// With it the answer is exact: the report arrived before the read, so the commit that
     /// started its attempt is visible to the read. Reports that do need the lock are applied in

@@ -56,7 +56,7 @@ extension Orchestrator {
     /// Applies `reports` in order in one transaction; returns what became of each.
     private func apply(_ reports: [(RunReport, String)], on datasetID: UUID) async throws -> [ReportResult] {
         let now = clock.now()
-        let (cache, dispatching, newRunID) = (self.cache, self.dispatching, self.newRunID)
+        let (cache, platforms, newRunID) = (self.cache, self.platforms, self.newRunID)
         let (committed, results) = try await store.withLockedDataset(datasetID) {
             transaction -> (Committed?, [ReportResult]) in
             guard var state = try Self.currentPlan(datasetID, in: transaction, cache: cache) else {
@@ -67,7 +67,7 @@ extension Orchestrator {
             var transitions = StateTransitions()
             var results: [ReportResult] = []
             for (report, actor) in reports {
-                let context = EngineContext(actor: actor, now: now, dispatching: dispatching, newRunID: newRunID)
+                let context = EngineContext(actor: actor, now: now, platforms: platforms, newRunID: newRunID)
                 let delta = Engine.apply(report, on: state, context: context)
                 guard !delta.stale else {
                     results.append(.stale)
@@ -77,7 +77,8 @@ extension Orchestrator {
                     results.append(.unchanged)
                     continue
                 }
-                runs.append(RunLedger.changes(of: .report(report), from: state, to: delta, dispatching: dispatching))
+                runs.append(
+                    RunLedger.changes(of: .report(report), from: state, to: delta, dispatching: platforms.dispatching))
                 transitions.append(StateTransitions(from: state, delta))
                 state.apply(delta, version: state.version)
                 combined.merge(delta)

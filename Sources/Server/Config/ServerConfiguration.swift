@@ -1,3 +1,4 @@
+import FletcherPlatform
 import Foundation
 import Logging
 
@@ -29,7 +30,10 @@ public struct ServerConfiguration: Sendable {
 
     public static let defaultBaseURL = "http://127.0.0.1:3000"
 
-    public static func from(_ environment: Environment) throws(ConfigurationError) -> ServerConfiguration {
+    /// `registry`: the platform plugins this build knows (`PlatformRegistry.builtIn`).
+    public static func from(_ environment: Environment, registry: PlatformRegistry) throws(ConfigurationError)
+        -> ServerConfiguration
+    {
         let database = try DatabaseURL(parsing: environment["DATABASE_URL"] ?? DatabaseURL.defaultValue)
         let baseURL = environment["BASE_URL"] ?? defaultBaseURL
         let (defaultHost, defaultPort) = try hostAndPort(ofBaseURL: baseURL)
@@ -68,7 +72,7 @@ public struct ServerConfiguration: Sendable {
             maxBodyBytes: try integer(environment, "MAX_BODY_BYTES", default: 16 * 1024 * 1024, in: 1024...(1 << 30)),
             planCacheProducts: try integer(environment, "PLAN_CACHE_PRODUCTS", default: 50_000, in: 0...50_000_000),
             swaggerUIURL: environment["SWAGGER_UI_URL"] ?? SwaggerPage.defaultAssetsURL,
-            dispatch: try DispatchConfiguration.from(environment))
+            dispatch: try DispatchConfiguration.from(environment, registry: registry))
     }
 
     static func hostAndPort(ofBaseURL text: String) throws(ConfigurationError) -> (String, Int) {

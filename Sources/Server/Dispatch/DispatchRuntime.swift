@@ -1,6 +1,4 @@
-import FletcherCAMS
 import FletcherCore
-import FletcherDBXaaS
 import FletcherHTTP
 import FletcherPlatform
 import FletcherPostgres
@@ -8,7 +6,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Dispatch as the server runs it: one adapter per configured platform, the dispatcher, the
+/// Dispatch as the server runs it: one adapter per dispatching platform (made by its plugin), the dispatcher, the
 /// poller and the callback intake, started with the server and stopped with it.
 public final class DispatchRuntime: Service, Sendable {
     public let store: any DispatchStore
@@ -27,7 +25,7 @@ public final class DispatchRuntime: Service, Sendable {
     ) {
         var clients: [HTTPClient] = []
         var platforms: [ComputePlatform] = []
-        for platform in configuration.platforms {
+        for platform in configuration.platforms.values.sorted(by: { $0.compute < $1.compute }) {
             var settings = HTTPClientConfiguration()
             settings.timeout = .milliseconds(Int64(platform.timeoutSeconds * 1000))
             settings.connectTimeout = min(.seconds(5), settings.timeout)
@@ -37,7 +35,10 @@ public final class DispatchRuntime: Service, Sendable {
             settings.maxConnectionsPerHost = platform.limits.concurrency
             let client = HTTPClient(configuration: settings)
             clients.append(client)
-            let adapter = Self.adapter(platform, client: client, configuration: configuration, baseURL: baseURL)
+            let name = platform.compute.rawValue
+            let adapter = platform.makeAdapter(
+                AdapterEnvironment(
+                    url: platform.url, client: client, callbackURL: { baseURL() + "/api/callback/\(name)" }))
             platforms.append(ComputePlatform(adapter: adapter, limits: platform.limits))
         }
         let poller = Poller(orchestrator: orchestrator, store: store, platforms: platforms, logger: logger)
@@ -51,25 +52,6 @@ public final class DispatchRuntime: Service, Sendable {
         self.clients = clients
         self.wakeup = orchestrator.dispatchWork
         self.logger = logger
-    }
-
-    /// The one place a platform is registered: its adapter over its own HTTP client.
-    private static func adapter(
-        _ platform: DispatchConfiguration.Platform, client: HTTPClient, configuration: DispatchConfiguration,
-        baseURL: @escaping @Sendable () -> String
-    ) -> any ComputeAdapter {
-        switch platform.compute {
-        case .cams:
-            CAMSAdapter(
-                client: PlatformClient(platform: "C-AMS", baseURL: platform.url, token: platform.token, client: client),
-                callbackURL: { baseURL() + "/api/callback/cams" }, callbackSecret: configuration.camsCallbackSecret)
-        case .dbxaas:
-            DBXaaSAdapter(
-                client: PlatformClient(
-                    platform: "DBXaaS", baseURL: platform.url, token: platform.token, client: client,
-                    retryable: DBXaaSAdapter.isRetryable),
-                webhook: configuration.dbxaasWebhook)
-        }
     }
 
     /// Dispatches and polls until graceful shutdown; calls in flight are then abandoned to their

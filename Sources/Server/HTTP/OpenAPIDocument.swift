@@ -8,8 +8,9 @@ struct OpenAPIDocument: Sendable {
     let json: Data
     let routes: RouteTable
 
-    /// Loads the bundled document, pointing its `servers` entry at `baseURL`.
-    static func load(baseURL: String) throws -> OpenAPIDocument {
+    /// Loads the bundled document, pointing its `servers` entry at `baseURL` and listing the
+    /// registered platforms' names as the `compute` enum (the file itself only gives their form).
+    static func load(baseURL: String, computes: [String]) throws -> OpenAPIDocument {
         guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml") else {
             throw ConfigurationError("openapi.yaml is missing from the server's resources")
         }
@@ -18,6 +19,14 @@ struct OpenAPIDocument: Sendable {
             throw ConfigurationError("openapi.yaml is not a YAML mapping")
         }
         document["servers"] = [["url": baseURL]]
+        if var components = document["components"] as? [String: Any],
+            var schemas = components["schemas"] as? [String: Any], var compute = schemas["Compute"] as? [String: Any]
+        {
+            compute["enum"] = computes
+            schemas["Compute"] = compute
+            components["schemas"] = schemas
+            document["components"] = components
+        }
         let yaml = try Yams.dump(object: document, sortKeys: true)
         let json = try JSONSerialization.data(
             withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])

@@ -51,7 +51,7 @@ struct PageRoutes: Sendable {
             } catch {
                 notice = "The DAG cannot be drawn: \(error)."
             }
-            var view = PlanPageView(plan, svg: svg, svgNotice: notice)
+            var view = PlanPageView(plan, svg: svg, svgNotice: notice, platforms: orchestrator.platforms)
             view.user = await userView(request)
             return html(render(view, "plan"))
         }
@@ -74,7 +74,7 @@ struct PageRoutes: Sendable {
                 throw CommandError.productNotFound(productID)
             }
             let history = try await runs.runs(plan.dataset.id, productID)
-            var view = ProductPageView(product, in: plan, runs: history)
+            var view = ProductPageView(product, in: plan, runs: history, platforms: orchestrator.platforms)
             view.user = await userView(request)
             return html(render(view, "product"))
         }

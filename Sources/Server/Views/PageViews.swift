@@ -80,11 +80,11 @@ struct ProductRowView {
     /// A checkbox to act on the product (when someone is logged in).
     var selectable = false
 
-    init(_ product: DataProduct, datasetID: UUID) {
+    init(_ product: DataProduct, datasetID: UUID, platforms: PlatformCatalog) {
         self.datasetID = datasetID.lowercasedString
         id = product.id.lowercasedString
         shortID = String(id.prefix(8))
-        compute = product.compute.displayName
+        compute = platforms.displayName(product.compute)
         name = product.name
         version = product.version
         eager = product.eager ? "yes" : "no"
@@ -121,7 +121,7 @@ struct PlanPageView {
     var products: [ProductRowView]
     let json: String
 
-    init(_ plan: Plan, svg: String?, svgNotice: String) {
+    init(_ plan: Plan, svg: String?, svgNotice: String, platforms: PlatformCatalog) {
         let id = plan.dataset.id.lowercasedString
         title = "Plan \(id)"
         crumb = Crumb(url: "/plan/\(id)", label: "Plan")
@@ -140,7 +140,7 @@ struct PlanPageView {
         productCount = plan.dataProducts.count
         self.svg = svg
         self.svgNotice = svgNotice
-        products = plan.dataProducts.map { ProductRowView($0, datasetID: plan.dataset.id) }
+        products = plan.dataProducts.map { ProductRowView($0, datasetID: plan.dataset.id, platforms: platforms) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         json = JSONHighlighter.html(
@@ -182,7 +182,7 @@ struct ProductPageView {
     let extra: String
     let runs: [RunRow]
 
-    init(_ product: DataProduct, in plan: Plan, runs: [RunRecord]) {
+    init(_ product: DataProduct, in plan: Plan, runs: [RunRecord], platforms: PlatformCatalog) {
         let datasetID = plan.dataset.id.lowercasedString
         title = product.name
         crumb = Crumb(url: "/plan/\(datasetID)", label: "Plan")
@@ -190,7 +190,7 @@ struct ProductPageView {
         id = product.id.lowercasedString
         name = product.name
         state = product.state.rawValue
-        compute = product.compute.displayName
+        compute = platforms.displayName(product.compute)
         version = product.version
         eager = product.eager ? "yes" : "no"
         runID = product.runID?.lowercasedString ?? ""

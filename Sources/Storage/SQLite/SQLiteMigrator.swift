@@ -2,13 +2,19 @@ import FletcherMigrations
 
 /// Brings a SQLite database to this build's schema, in one `IMMEDIATE` transaction so two
 /// processes starting at once apply each migration exactly once.
+///
+/// SQLite cannot change a table's constraints in place: a migration that must rebuilds the table
+/// (create, copy, drop, rename), which needs foreign keys off while it runs. They are switched off
+/// around the transaction and every reference is checked before it commits.
 enum SQLiteMigrator {
     /// Applies what is missing and returns it; throws `MigrationError` without changing anything
-    /// when the database is foreign, newer, or has an edited migration.
+    /// when the database is foreign, newer, has an edited migration, or dangling references.
     static func migrate(_ connection: SQLiteConnection, migrations: [Migration] = Migrations.sqlite) throws
         -> [Migration]
     {
-        try connection.transaction(immediate: true) {
+        try connection.execute("PRAGMA foreign_keys = OFF")
+        defer { try? connection.execute("PRAGMA foreign_keys = ON") }
+        return try connection.transaction(immediate: true) {
             let pending = try pendingMigrations(connection, migrations: migrations)
             for migration in pending {
                 try connection.execute(migration.sql)
@@ -16,6 +22,8 @@ enum SQLiteMigrator {
                     "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, unixepoch())"
                 ).bind(.integer(Int64(migration.version)), .text(migration.name), .text(migration.checksum)).run()
             }
+            let dangling = try connection.statement("PRAGMA foreign_key_check")
+            if try dangling.step() { throw MigrationError.danglingReferences(table: dangling.text(0)) }
             return pending
         }
     }

@@ -51,8 +51,8 @@ struct Harness {
         tick += 1_001
         let runIDs = RunIDs()
         let context = EngineContext(
-            actor: actor, now: Timestamp(microsecondsSinceEpoch: tick), dispatching: dispatching,
-            newRunID: { runIDs.next() })
+            actor: actor, now: Timestamp(microsecondsSinceEpoch: tick),
+            platforms: PlatformCatalog(Compute.testPlatforms, dispatching: dispatching), newRunID: { runIDs.next() })
         let delta = try Engine.execute(command, datasetID: datasetID, on: state, context: context)
         issuedRunIDs += runIDs.issued
         lastRuns = RunLedger.changes(of: command, from: state, to: delta, dispatching: dispatching)
@@ -123,4 +123,24 @@ extension CommandError {
 
 extension UUID {
     var text: String { lowercasedString }
+}
+
+extension Compute {
+    static let cams = Compute(rawValue: "cams")!
+    static let dbxaas = Compute(rawValue: "dbxaas")!
+    /// A platform whose products need `passthrough.queue`, a string, while dispatched: the core
+    /// applies a plugin's rule without knowing what it checks.
+    static let strict = Compute(rawValue: "strict")!
+
+    static let testPlatforms = [
+        PlatformRules(compute: .cams, displayName: "C-AMS"), PlatformRules(compute: .dbxaas, displayName: "DBXaaS"),
+        PlatformRules(
+            compute: .strict, displayName: "Strict",
+            checkPassthrough: { passthrough in
+                guard case .string = passthrough?["queue"] else {
+                    return PassthroughProblem(field: "queue", "must be a string")
+                }
+                return nil
+            }),
+    ]
 }

@@ -1,4 +1,6 @@
+import FletcherCAMS
 import FletcherCore
+import FletcherDBXaaS
 import FletcherHTTP
 import FletcherPlatform
 import FletcherSimulators

@@ -1,5 +1,7 @@
 import FletcherCore
 import FletcherHTTP
+import FletcherPlatform
+import FletcherPlugins
 import FletcherSQLite
 import FletcherServer
 import FletcherTestSupport
@@ -26,12 +28,14 @@ enum TestServices {
 /// `local` service, whose key the body finds in `API.localKey`).
 func withFletcher<T: Sendable>(
     services: [ServiceAccount]? = TestServices.accounts, secret: String = String(repeating: "s", count: 32),
-    environment overrides: [String: String] = [:], store: (any FletcherStore)? = nil, _ body: (API) async throws -> T
+    environment overrides: [String: String] = [:], store: (any FletcherStore)? = nil,
+    configure: (inout ServerConfiguration) -> Void = { _ in }, _ body: (API) async throws -> T
 ) async throws -> T {
     var environment = ["DATABASE_URL": "sqlite::memory:", "BIND": "127.0.0.1:0", "SECRET_KEY": secret]
     environment.merge(overrides) { _, new in new }
-    var configuration = try ServerConfiguration.from(Environment(environment))
+    var configuration = try ServerConfiguration.from(Environment(environment), registry: .builtIn)
     if let services { configuration.services = services }
+    configure(&configuration)
     let planStore: any FletcherStore
     if let store {
         planStore = store
@@ -43,7 +47,7 @@ func withFletcher<T: Sendable>(
     var logger = Logger(label: "fletcher-test")
     logger.logLevel = .critical
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    let orchestrator = Orchestrator(store: planStore, dispatching: configuration.dispatch.dispatching)
+    let orchestrator = Orchestrator(store: planStore, platforms: configuration.dispatch.catalog)
     // Callback URLs must name the port the server got, known only once it runs.
     let address = Mutex(configuration.baseURL)
     let dispatch = DispatchRuntime(

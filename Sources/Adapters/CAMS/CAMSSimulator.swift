@@ -1,6 +1,7 @@
 import FletcherCore
 import FletcherHTTP
 import FletcherPlatform
+import FletcherSimulators
 import Foundation
 import HTTPTypes
 import Hummingbird
