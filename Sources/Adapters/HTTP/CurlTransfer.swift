@@ -10,6 +10,8 @@ final class CurlTransfer: @unchecked Sendable {
     fileprivate var body: [UInt8] = []
     fileprivate var headerLines: [String] = []
     var continuation: CheckedContinuation<HTTPClientResponse, any Error>?
+    /// Set for a streamed response: body bytes go here as they arrive instead of into `body`.
+    var receive: (@Sendable (_ status: Int, _ chunk: [UInt8]) -> Void)?
 
     init(_ request: HTTPClientRequest, configuration: HTTPClientConfiguration) throws {
         guard let easy = curl_easy_init() else {
@@ -123,9 +125,15 @@ final class CurlTransfer: @unchecked Sendable {
 
 private let receiveBody: curl_write_callback = { data, size, count, context in
     let length = size * count
-    if let data, length > 0 {
-        CurlTransfer.from(context).body.append(
-            contentsOf: UnsafeRawBufferPointer(start: UnsafeRawPointer(data), count: length))
+    guard let data, length > 0 else { return length }
+    let transfer = CurlTransfer.from(context)
+    let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(data), count: length)
+    if let receive = transfer.receive {
+        var status = 0
+        _ = ccurl_getinfo_long(transfer.easy, CURLINFO_RESPONSE_CODE, &status)
+        receive(status, Array(bytes))
+    } else {
+        transfer.body.append(contentsOf: bytes)
     }
     return length
 }

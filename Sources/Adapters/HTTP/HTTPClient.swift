@@ -18,8 +18,23 @@ public final class HTTPClient: Sendable {
     /// Sends `request` and returns the whole response. Throws `HTTPClientError` when no response
     /// arrived and `CancellationError` when the calling task was cancelled.
     public func execute(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
-        try Task.checkCancellation()
+        try await run(try CurlTransfer(request, configuration: configuration))
+    }
+
+    /// Sends `request` and hands the response body to `receive` as it arrives, with the response's
+    /// status — for long-lived answers such as a watch stream. `receive` runs on the client's
+    /// thread: it must return quickly. Returns once the transfer ends (the body of the response it
+    /// returns is empty); cancelling the calling task ends the transfer.
+    public func stream(
+        _ request: HTTPClientRequest, receive: @escaping @Sendable (_ status: Int, _ chunk: [UInt8]) -> Void
+    ) async throws -> HTTPClientResponse {
         let transfer = try CurlTransfer(request, configuration: configuration)
+        transfer.receive = receive
+        return try await run(transfer)
+    }
+
+    private func run(_ transfer: CurlTransfer) async throws -> HTTPClientResponse {
+        try Task.checkCancellation()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 transfer.continuation = continuation

@@ -37,11 +37,17 @@ public struct PlatformPlugin: Sendable {
 public struct PluginSetup: Sendable {
     /// The platform's base URL (an absolute http(s) URL).
     public let url: String
+    /// CAs to trust when `<COMPUTE>_CA_FILE` is unset (a platform that brings its own, such as a
+    /// cluster's service-account CA); nil: the system's.
+    public let caFile: String?
     /// Makes the adapter once the shared parts exist.
     public let makeAdapter: @Sendable (AdapterEnvironment) -> any ComputeAdapter
 
-    public init(url: String, makeAdapter: @escaping @Sendable (AdapterEnvironment) -> any ComputeAdapter) {
+    public init(
+        url: String, caFile: String? = nil, makeAdapter: @escaping @Sendable (AdapterEnvironment) -> any ComputeAdapter
+    ) {
         self.url = url
+        self.caFile = caFile
         self.makeAdapter = makeAdapter
     }
 }

@@ -44,8 +44,37 @@ public struct CallbackIntake: Sendable {
 
     private func intake(_ compute: Compute, headers: [String: String], body: [UInt8]) async throws -> Outcome {
         guard let platform = platforms[compute] else { throw CallbackRejection.unauthorized("not dispatching") }
+        return try await take(
+            try platform.adapter.verifyCallback(headers: headers, body: body, now: clock.now()), from: platform)
+    }
+
+    /// Follows every platform that has something to follow (`ComputeAdapter.follow`) until the
+    /// task is cancelled; what they deliver is taken like a callback.
+    public func follow(logger: Logger) async {
+        await withDiscardingTaskGroup { group in
+            for platform in platforms.values {
+                group.addTask {
+                    await platform.adapter.follow { event in
+                        do {
+                            let outcome = try await take(event, from: platform)
+                            DispatchMetrics.callback(platform.compute, outcome.rawValue)
+                        } catch {
+                            logger.warning(
+                                "followed event not applied",
+                                metadata: ["compute": "\(platform.compute)", "error": "\(error)"])
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies an authentic event: a report through the guarded update path (a replayed delivery
+    /// once), a hint as an immediate poll.
+    private func take(_ event: CallbackEvent, from platform: ComputePlatform) async throws -> Outcome {
+        let compute = platform.compute
         let now = clock.now()
-        switch try platform.adapter.verifyCallback(headers: headers, body: body, now: now) {
+        switch event {
         case .report(let runID, let status, let deliveryID):
             if let deliveryID, try await store.callbackSeen(compute, deliveryID: deliveryID) { return .duplicate }
             guard let run = try await store.run(runID), run.compute == compute else { return .stale }

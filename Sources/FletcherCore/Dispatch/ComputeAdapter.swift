@@ -18,6 +18,15 @@ public protocol ComputeAdapter: Sendable {
     /// Authenticates and decodes a callback from the platform.
     func verifyCallback(headers: [String: String], body: [UInt8], now: Timestamp) throws(CallbackRejection)
         -> CallbackEvent
+
+    /// Follows the platform where its events are pulled rather than pushed (a watch stream):
+    /// runs until the task is cancelled, handing each event to `deliver` as a callback would.
+    /// A platform that calls back, or is only polled, has nothing to follow.
+    func follow(_ deliver: @escaping @Sendable (CallbackEvent) async -> Void) async
+}
+
+extension ComputeAdapter {
+    public func follow(_ deliver: @escaping @Sendable (CallbackEvent) async -> Void) async {}
 }
 
 /// What a platform needs to start one attempt of a product.

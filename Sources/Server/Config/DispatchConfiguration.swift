@@ -75,7 +75,7 @@ public struct DispatchConfiguration: Sendable {
                     pollSeconds: try ServerConfiguration.number(
                         environment, variables.name("POLL_SECONDS"), default: plugin.defaultPollSeconds,
                         in: 0...86_400)),
-                caFile: tls[0], clientCertificate: tls[1], clientKey: tls[2],
+                caFile: tls[0] ?? setup.caFile, clientCertificate: tls[1], clientKey: tls[2],
                 timeoutSeconds: try ServerConfiguration.number(
                     environment, variables.name("TIMEOUT_SECONDS"), default: 30, in: 0.1...600),
                 makeAdapter: setup.makeAdapter)

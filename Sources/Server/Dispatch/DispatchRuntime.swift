@@ -65,6 +65,7 @@ public final class DispatchRuntime: Service, Sendable {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.dispatcher.run() }
                 group.addTask { await self.poller.run() }
+                group.addTask { await self.intake.follow(logger: self.logger) }
                 if let postgres = self.store as? PostgresPlanStore {
                     group.addTask { await self.relayNotifications(postgres) }
                 }
