@@ -123,10 +123,19 @@ let package = Package(
             path: "Sources/Adapters/DBXaaS",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "FletcherKubernetes",
+            dependencies: [
+                "FletcherCore", "FletcherPlatform", "FletcherSimulators", "FletcherHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Sources/Adapters/Kubernetes",
+            swiftSettings: swiftSettings
+        ),
         // The one registration list.
         .target(
             name: "FletcherPlugins",
-            dependencies: ["FletcherPlatform", "FletcherCAMS", "FletcherDBXaaS"],
+            dependencies: ["FletcherPlatform", "FletcherCAMS", "FletcherDBXaaS", "FletcherKubernetes"],
             path: "Sources/Adapters/Registry",
             swiftSettings: swiftSettings
         ),

@@ -1,5 +1,6 @@
 import FletcherCAMS
 import FletcherDBXaaS
+import FletcherKubernetes
 import FletcherPlatform
 
 extension PlatformRegistry {
@@ -8,5 +9,6 @@ extension PlatformRegistry {
     public static let builtIn = PlatformRegistry([
         CAMSPlugin.plugin,
         DBXaaSPlugin.plugin,
+        KubernetesPlugin.plugin,
     ])
 }
