@@ -25,6 +25,8 @@ public final class KubernetesSimulator: Simulator, Sendable {
         var oldestResumable = 1
         var watchers: [UUID: AsyncStream<String>.Continuation] = [:]
         var deleted: Set<String> = []
+        var lists = 0
+        var watches = 0
     }
 
     /// `token`: the bearer token every request must carry (none: any request is accepted).
@@ -38,6 +40,9 @@ public final class KubernetesSimulator: Simulator, Sendable {
     /// From now on requests must carry `token` (a rotated service-account token).
     public func rotateToken(to token: String) { self.token.withLock { $0 = token } }
 
+    /// List and watch requests received: a client that lost its watch lists again.
+    public var requests: (lists: Int, watches: Int) { state.withLock { ($0.lists, $0.watches) } }
+
     /// Creates received for the Job `name`, refused ones included.
     public func creates(of name: String) -> Int { core.book.submits(forKey: name) }
 
@@ -50,12 +55,14 @@ public final class KubernetesSimulator: Simulator, Sendable {
         for watcher in watchers { watcher.finish() }
     }
 
-    /// Forgets the event history: resuming a watch from any version seen so far is 410 Gone.
+    /// Ends every open watch and forgets the event history, as an API server restarted after a
+    /// compaction would: resuming from any version handed out so far is 410 Gone.
     public func expireHistory() {
         state.withLock { state in
             state.history.removeAll()
-            state.oldestResumable = state.version + 1
+            state.oldestResumable = state.version + 2
         }
+        dropWatches()
     }
 
     /// Deletes a Job as someone outside Fletcher would.
@@ -130,7 +137,15 @@ public final class KubernetesSimulator: Simulator, Sendable {
         let query = request.uri.queryParameters
         guard query.get("watch") == "1" || query.get("watch") == "true" else {
             let items = state.withLock { state -> (version: Int, jobs: [JSONValue]) in
-                (state.version, jobs.filter { !state.deleted.contains($0.idempotencyKey) }.map { document($0) })
+                state.lists += 1
+                // A list's version is always one a watch can start from.
+                state.oldestResumable = min(state.oldestResumable, state.version + 1)
+                return (
+                    state.version,
+                    jobs.filter { !state.deleted.contains($0.idempotencyKey) }.map {
+                        document($0, version: state.version)
+                    }
+                )
             }
             return SimulatorHTTP.json(
                 .ok,
@@ -144,6 +159,7 @@ public final class KubernetesSimulator: Simulator, Sendable {
         let (lines, continuation) = AsyncStream.makeStream(of: String.self)
         let id = UUID()
         state.withLock { state in
+            state.watches += 1
             guard from + 1 >= state.oldestResumable else {
                 continuation.yield(
                     #"{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure","message":"too old resource version: \#(from)","reason":"Expired","code":410}}"#
@@ -189,8 +205,9 @@ public final class KubernetesSimulator: Simulator, Sendable {
     private func delete(_ job: SimulatedJob) {
         let first = state.withLock { $0.deleted.insert(job.idempotencyKey).inserted }
         guard first else { return }
-        _ = core.book.move(job.id, to: .cancelled)
+        // The event shows the Job as it was when it went; the run stops there.
         emit("DELETED", core.book.job(job.id) ?? job)
+        _ = core.book.move(job.id, to: .cancelled)
     }
 
     /// Records a change as the next version and sends it to every watcher (when callbacks are on).
