@@ -235,7 +235,10 @@ let package = Package(
         ),
         .testTarget(
             name: "FletcherAdapterTests",
-            dependencies: ["FletcherCore", "FletcherPlatform", "FletcherCAMS", "FletcherDBXaaS", "FletcherPlugins"],
+            dependencies: [
+                "FletcherCore", "FletcherPlatform", "FletcherCAMS", "FletcherDBXaaS", "FletcherKubernetes",
+                "FletcherPlugins",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -250,7 +253,7 @@ let package = Package(
             dependencies: [
                 "FletcherServer", "FletcherHTTP", "FletcherCore", "FletcherSQLite", "FletcherPostgres",
                 "FletcherTestSupport", "FletcherSimulators", "FletcherPlatform", "FletcherCAMS", "FletcherDBXaaS",
-                "FletcherPlugins",
+                "FletcherKubernetes", "FletcherPlugins",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -261,6 +264,7 @@ let package = Package(
             name: "FletcherCLITests",
             dependencies: [
                 "fletcher", "FletcherTestSupport", "FletcherHTTP", "FletcherCore", "FletcherSimulators", "FletcherCAMS",
+                "FletcherKubernetes",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

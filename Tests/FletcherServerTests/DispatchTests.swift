@@ -1,11 +1,12 @@
 import FletcherCore
+import FletcherKubernetes
 import FletcherSimulators
 import FletcherTestSupport
 import Foundation
 import Testing
 
-/// Dispatch end to end (`adapters.md`): Fletcher over real HTTP (libcurl) to both simulators on
-/// loopback, reports coming back by callback or poll.
+/// Dispatch end to end: Fletcher over real HTTP (libcurl) to the simulators of the built-in
+/// platforms on loopback, reports coming back by callback, the Kubernetes watch, or poll.
 @Suite("Dispatch to the platform simulators")
 struct DispatchTests {
     @Test(arguments: Backend.available)
@@ -17,8 +18,9 @@ struct DispatchTests {
                 platforms.notify(api)
                 var factory = PlanFactory()
                 let plan = dispatchPlan(
-                    &factory, ["A", "B", "C", "D", "E"], [("A", "C"), ("B", "C"), ("C", "D"), ("C", "E")],
-                    dbxaas: ["B", "D"])
+                    &factory, ["A", "B", "C", "D", "E", "F", "G"],
+                    [("A", "C"), ("B", "C"), ("C", "D"), ("C", "E"), ("F", "C"), ("E", "G")],
+                    dbxaas: ["B", "D"], kubernetes: ["E", "F"])
                 let posted = try await api.call("POST", "/api/plan", json: plan, token: try await api.token("admin"))
                 #expect(posted.status == 200, "\(posted.text)")
                 try await eventually("every product succeeds") {
@@ -33,10 +35,14 @@ struct DispatchTests {
         var settings = SimulatorSettings()
         settings.callbacks = false
         try await withPlatforms(settings) { platforms in
-            let environment = platforms.environment(["CAMS_POLL_SECONDS": "0.1", "DBXAAS_POLL_SECONDS": "0.1"])
+            let environment = platforms.environment([
+                "CAMS_POLL_SECONDS": "0.1", "DBXAAS_POLL_SECONDS": "0.1", "KUBERNETES_POLL_SECONDS": "0.1",
+            ])
             try await withFletcher(environment: environment) { api in
                 var factory = PlanFactory()
-                let plan = dispatchPlan(&factory, ["A", "B", "C"], [("A", "B"), ("B", "C")], dbxaas: ["B"])
+                let plan = dispatchPlan(
+                    &factory, ["A", "B", "C", "D"], [("A", "B"), ("B", "C"), ("C", "D")], dbxaas: ["B"],
+                    kubernetes: ["C"])
                 _ = try await api.call("POST", "/api/plan", json: plan, token: try await api.token("admin"))
                 try await eventually("every product succeeds") {
                     try await api.states(factory.datasetID).values.allSatisfy { $0 == .success }
@@ -86,14 +92,23 @@ struct DispatchTests {
             #expect(run.runID == product.runID && run.state == .success && run.attempts == 1)
             #expect(run.externalID != nil && run.submittedAt != nil && run.finishedAt != nil)
             #expect(run.startedAt.map { $0 <= run.finishedAt! } ?? false)
-            #expect(product.link?.hasPrefix(product.compute == .cams ? platforms.camsURL : platforms.dbxaasURL) == true)
+            let links: [Compute: String] = [
+                .cams: platforms.camsURL, .dbxaas: platforms.dbxaasURL, .kubernetes: "https://k8s.example/",
+            ]
+            #expect(product.link?.hasPrefix(links[product.compute]!) == true, "\(product.name): \(product.link ?? "")")
             if product.compute == .cams {
                 #expect(product.passback?["rows"] == .int(42), "the job's output is the passback")
             }
+            if product.compute == .kubernetes {
+                #expect(platforms.kubernetes.creates(of: "fletcher-\(run.runID.lowercasedString)") == 1)
+            }
         }
-        let camsIDs = Set(plan.dataProducts.filter { $0.compute == .cams }.map(\.id.lowercasedString))
-        #expect(platforms.jobsPerProduct == Dictionary(uniqueKeysWithValues: camsIDs.map { ($0, 1) }))
-        #expect(platforms.dbxaas.jobs.count == plan.dataProducts.count - camsIDs.count)
+        let ids = { (compute: Compute) in
+            Set(plan.dataProducts.filter { $0.compute == compute }.map(\.id.lowercasedString))
+        }
+        #expect(platforms.jobsPerProduct == Dictionary(uniqueKeysWithValues: ids(.cams).map { ($0, 1) }))
+        #expect(platforms.dbxaas.jobs.count == ids(.dbxaas).count)
+        #expect(platforms.kubernetes.jobs.count == ids(.kubernetes).count)
     }
 
     /// Exactly once (R2 in one process): lost answers, stalls past the client's timeout and

@@ -6,6 +6,7 @@ extension Compute {
     /// The built-in platforms by their wire names, as clients name them.
     public static let cams = Compute(rawValue: "cams")!
     public static let dbxaas = Compute(rawValue: "dbxaas")!
+    public static let kubernetes = Compute(rawValue: "kubernetes")!
 }
 
 extension PlatformCatalog {

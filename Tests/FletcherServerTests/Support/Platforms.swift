@@ -2,29 +2,38 @@ import FletcherCAMS
 import FletcherCore
 import FletcherDBXaaS
 import FletcherHTTP
+import FletcherKubernetes
 import FletcherPlatform
 import FletcherSimulators
 import FletcherTestSupport
 import Foundation
 import Testing
 
-/// Both simulators on loopback, and the Fletcher configuration that dispatches to them.
+/// The simulators of the built-in platforms on loopback, and the Fletcher configuration that
+/// dispatches to them.
 struct Platforms: Sendable {
     let cams: CAMSSimulator
     let dbxaas: DBXaaSSimulator
+    let kubernetes: KubernetesSimulator
     let camsURL: String
     let dbxaasURL: String
+    let kubernetesURL: String
 
     static let secret = "whsec_" + Data("fletcher-test-webhook-secret-32b".utf8).base64EncodedString()
     static let webhook = BasicCredentials(user: "dbx", password: "hook-password")
+    static let kubernetesToken = "k8s-token"
+    static let kubernetesLinks = "https://k8s.example/{namespace}/{name}"
 
-    /// Fletcher's variables for dispatching to both, callbacks only (no polling), fast retries.
+    /// Fletcher's variables for dispatching to all three, callbacks and the watch only (no
+    /// polling), fast retries.
     func environment(_ overrides: [String: String] = [:]) -> [String: String] {
         var environment = [
             "CAMS_URL": camsURL, "CAMS_TOKEN": "cams-token", "CAMS_CALLBACK_SECRET": Self.secret,
             "DBXAAS_URL": dbxaasURL, "DBXAAS_TOKEN": "dbx-token", "DBXAAS_WEBHOOK_USER": Self.webhook.user,
             "DBXAAS_WEBHOOK_PASSWORD": Self.webhook.password, "CAMS_POLL_SECONDS": "0", "DBXAAS_POLL_SECONDS": "0",
             "DISPATCH_BACKOFF_BASE_SECONDS": "0.02", "DISPATCH_BACKOFF_CAP_SECONDS": "0.2",
+            "KUBERNETES_URL": kubernetesURL, "KUBERNETES_TOKEN": Self.kubernetesToken, "KUBERNETES_POLL_SECONDS": "0",
+            "KUBERNETES_LINK_TEMPLATE": Self.kubernetesLinks,
         ]
         environment.merge(overrides) { _, new in new }
         return environment
@@ -48,14 +57,19 @@ func withPlatforms<T: Sendable>(
 ) async throws -> T {
     let cams = CAMSSimulator(settings: settings, token: "cams-token", callbackSecret: Platforms.secret)
     let dbxaas = DBXaaSSimulator(settings: settings, token: "dbx-token")
+    let kubernetes = KubernetesSimulator(settings: settings, token: Platforms.kubernetesToken)
     let (camsApp, camsPorts) = loopbackApplication(cams.router())
     let (dbxaasApp, dbxaasPorts) = loopbackApplication(dbxaas.router())
+    let (kubernetesApp, kubernetesPorts) = loopbackApplication(kubernetes.router())
     return try await withRunningServer(camsApp, ports: camsPorts) { camsPort in
         try await withRunningServer(dbxaasApp, ports: dbxaasPorts) { dbxaasPort in
-            try await body(
-                Platforms(
-                    cams: cams, dbxaas: dbxaas, camsURL: "http://127.0.0.1:\(camsPort)",
-                    dbxaasURL: "http://127.0.0.1:\(dbxaasPort)"))
+            try await withRunningServer(kubernetesApp, ports: kubernetesPorts) { kubernetesPort in
+                try await body(
+                    Platforms(
+                        cams: cams, dbxaas: dbxaas, kubernetes: kubernetes, camsURL: "http://127.0.0.1:\(camsPort)",
+                        dbxaasURL: "http://127.0.0.1:\(dbxaasPort)", kubernetesURL: "http://127.0.0.1:\(kubernetesPort)"
+                    ))
+            }
         }
     }
 }
@@ -94,10 +108,11 @@ extension API {
     }
 }
 
-/// A plan over both platforms: `names` in order, `dbxaas` ones get a job id.
+/// A plan over the built-in platforms: `names` in order, C-AMS unless named in `dbxaas` (those
+/// get a job id) or `kubernetes` (those get an image).
 func dispatchPlan(
     _ factory: inout PlanFactory, _ names: [String], _ edges: [(String, String)] = [], dbxaas: Set<String> = [],
-    eager: Bool = true
+    kubernetes: Set<String> = [], eager: Bool = true
 ) -> PlanParam {
     var plan = factory.plan(names, edges, eager: eager)
     for index in plan.dataProducts.indices {
@@ -105,6 +120,9 @@ func dispatchPlan(
         if dbxaas.contains(name) {
             plan.dataProducts[index].compute = .dbxaas
             plan.dataProducts[index].passthrough = ["job_id": .int(Int64(index + 1))]
+        } else if kubernetes.contains(name) {
+            plan.dataProducts[index].compute = .kubernetes
+            plan.dataProducts[index].passthrough = ["image": "busybox:1.36", "args": [.string(name)]]
         } else {
             plan.dataProducts[index].passthrough = ["table": .string(name)]
         }
