@@ -15,6 +15,9 @@ public struct SimulatedJob: Sendable, Hashable {
     public var phase: SimulatedPhase
     /// The submit body as received.
     public var request: [String: String]
+    /// When the run reached its final phase, in milliseconds since the epoch: what a platform
+    /// reports as its end time (benchmarks compare it with when Fletcher heard).
+    public var finishedAt: Int64?
 }
 
 /// The jobs of one simulated platform: idempotent submits (the same key gets the same job back),
@@ -54,6 +57,7 @@ public final class JobBook: Sendable {
         book.withLock { book in
             guard var job = book.jobs[id], !job.phase.isFinal, job.phase != phase else { return nil }
             job.phase = phase
+            if phase.isFinal { job.finishedAt = Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
             book.jobs[id] = job
             return job
         }

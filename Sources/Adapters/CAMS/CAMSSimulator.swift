@@ -82,6 +82,7 @@ public final class CAMSSimulator: Simulator, Sendable {
             "job_id": .string(job.id), "status": .string(job.phase.camsWord), "link": .string(link),
         ]
         if job.phase == .succeeded { fields["output"] = ["job_id": .string(job.id), "rows": 42] }
+        if let finished = job.finishedAt { fields["finished_at"] = .int(finished) }
         if job.phase == .failed { fields["error"] = "simulated failure" }
         if job.phase == .cancelled { fields["error"] = "cancelled on request" }
         return .object(fields)

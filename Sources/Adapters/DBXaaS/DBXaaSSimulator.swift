@@ -88,7 +88,7 @@ public final class DBXaaSSimulator: Simulator, Sendable {
         return [
             "run_id": .int(Int64(job.id) ?? 0), "job_id": .int(Int64(job.request["job_id"] ?? "0") ?? 0),
             "run_page_url": .string("http://\(request.head.authority ?? "dbxaas.invalid")/#job/run/\(job.id)"),
-            "status": .object(status),
+            "status": .object(status), "end_time": .int(job.finishedAt ?? 0),
         ]
     }
 

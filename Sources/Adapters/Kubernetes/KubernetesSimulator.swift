@@ -210,18 +210,17 @@ public final class KubernetesSimulator: Simulator, Sendable {
         _ = core.book.move(job.id, to: .cancelled)
     }
 
-    /// Records a change as the next version and sends it to every watcher (when callbacks are on).
+    /// Records a change as the next version and sends it to every watcher (when callbacks are on),
+    /// under the lock, so each watcher sees every event once and in version order.
     private func emit(_ type: String, _ job: SimulatedJob) {
         let callbacks = core.faults.current.callbacks
-        let watchers = state.withLock { state -> [AsyncStream<String>.Continuation] in
+        state.withLock { state in
             state.version += 1
             let line = JSONValue.object(["type": .string(type), "object": document(job, version: state.version)])
                 .jsonText
             state.history.append((state.version, line))
-            return callbacks ? Array(state.watchers.values) : []
+            if callbacks { for watcher in state.watchers.values { watcher.yield(line) } }
         }
-        guard let line = state.withLock({ $0.history.last?.line }) else { return }
-        for watcher in watchers { watcher.yield(line) }
     }
 
     private func document(_ job: SimulatedJob, version: Int? = nil) -> JSONValue {
@@ -233,7 +232,7 @@ public final class KubernetesSimulator: Simulator, Sendable {
             metadata["resourceVersion"] = .string(String(version ?? state.withLock { $0.version }))
             manifest["metadata"] = .object(metadata)
         }
-        manifest["status"] =
+        var status: JSONValue =
             switch job.phase {
             case .queued: [:]
             case .running: ["active": 1, "ready": 1]
@@ -249,6 +248,11 @@ public final class KubernetesSimulator: Simulator, Sendable {
                     ],
                 ]
             }
+        if let finished = job.finishedAt, case .object(var fields) = status {
+            fields["completionTime"] = .string(Timestamp(microsecondsSinceEpoch: finished * 1000).description)
+            status = .object(fields)
+        }
+        manifest["status"] = status
         return .object(manifest)
     }
 
