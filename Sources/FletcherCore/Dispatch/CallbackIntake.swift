@@ -49,19 +49,23 @@ public struct CallbackIntake: Sendable {
     }
 
     /// Follows every platform that has something to follow (`ComputeAdapter.follow`) until the
-    /// task is cancelled; what they deliver is taken like a callback.
+    /// task is cancelled; what they deliver is taken like a callback — several runs at once, each
+    /// run's events in order (`EventLanes`).
     public func follow(logger: Logger) async {
         await withDiscardingTaskGroup { group in
             for platform in platforms.values {
                 group.addTask {
+                    let lanes = EventLanes()
                     await platform.adapter.follow { event in
-                        do {
-                            let outcome = try await take(event, from: platform)
-                            DispatchMetrics.callback(platform.compute, outcome.rawValue)
-                        } catch {
-                            logger.warning(
-                                "followed event not applied",
-                                metadata: ["compute": "\(platform.compute)", "error": "\(error)"])
+                        lanes.enqueue(event.lane) {
+                            do {
+                                let outcome = try await take(event, from: platform)
+                                DispatchMetrics.callback(platform.compute, outcome.rawValue)
+                            } catch {
+                                logger.warning(
+                                    "followed event not applied",
+                                    metadata: ["compute": "\(platform.compute)", "error": "\(error)"])
+                            }
                         }
                     }
                 }
