@@ -35,7 +35,8 @@ public enum FletcherApplication {
             authenticator: authenticator, secret: configuration.secretKey,
             secure: configuration.baseURL.lowercased().hasPrefix("https:"))
         let pages = try await PageRoutes.load(
-            orchestrator: orchestrator, runs: dispatch.store, renderer: GraphvizRenderer(), session: session)
+            orchestrator: orchestrator, runs: dispatch.store, renderer: GraphvizRenderer(), session: session,
+            access: document.access)
         pages.add(to: router)
         pages.addManagement(to: router, maxBodyBytes: configuration.maxBodyBytes)
 
@@ -44,7 +45,7 @@ public enum FletcherApplication {
             on: router, serverURL: URL(string: "/")!,
             configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
             middlewares: [
-                AuthenticationMiddleware(authenticator: authenticator, requiredRoles: APIHandlers.requiredRoles),
+                AuthenticationMiddleware(authenticator: authenticator, rules: document.access),
                 QueryParameterMiddleware(routes: document.routes),
                 RequestBodyMiddleware(limit: configuration.maxBodyBytes),
             ])

@@ -27,7 +27,9 @@ struct EventsTests {
             let update = #"[{"id": "\#(a)", "state": "success", "link": "https://r.test/1"}]"#
             _ = try await api.call("PUT", "/api/data_product/\(dataset)/update", body: update, token: token)
             let change = try #require(await stream.next())
-            #expect(ContinuousClock.now - started < .seconds(1), "a change must arrive within a second")
+            // Pushed at the commit, not found by a later look: well inside the 15 s heartbeat (a
+            // tighter bound measures the load of the test machine, not the server).
+            #expect(ContinuousClock.now - started < .seconds(5), "a change is pushed when it commits")
             #expect(change.name == "change" && change.id == "2")
             let changes = try #require(change.json["changes"] as? [[String: Any]])
             let byID = Dictionary(uniqueKeysWithValues: changes.map { ($0["id"] as? String ?? "", $0) })

@@ -10,17 +10,6 @@ struct APIHandlers: APIProtocol {
     let runs: any DispatchStore
 
     /// The role each protected operation needs (`api.md` §2), enforced by `AuthenticationMiddleware`.
-    static let requiredRoles: [String: Role] = [
-        Operations.PostPlan.id: .publish,
-        Operations.PausePlan.id: .pause, Operations.PausePlanAlias.id: .pause,
-        Operations.UnpausePlan.id: .pause, Operations.UnpausePlanAlias.id: .pause,
-        Operations.UpdateStates.id: .update, Operations.UpdateStatesAlias.id: .update,
-        Operations.ClearProducts.id: .update, Operations.ClearProductsAlias.id: .update,
-        Operations.TriggerProducts.id: .update,
-        Operations.DisableProducts.id: .disable, Operations.DisableProductsPutAlias.id: .disable,
-        Operations.DisableProductsDeleteAlias.id: .disable,
-    ]
-
     func authenticate(_ input: Operations.Authenticate.Input) async throws -> Operations.Authenticate.Output {
         guard case .json(let body) = input.body else { throw APIError.badRequest("A JSON request body is required") }
         return .ok(.init(body: .json(try await authenticator.logIn(service: body.service, key: body.key))))
@@ -138,8 +127,10 @@ struct APIHandlers: APIProtocol {
     private func mutate(_ command: Command, on datasetID: UUID, prefer: String?) async throws
         -> Components.Responses.Mutation
     {
+        // Fails closed: a mutation the document left without a role never gets this far
+        // (`AccessRules`), and one that did is refused rather than run anonymously.
         guard case .service(let actor) = Caller.current else {
-            preconditionFailure("a mutation reached its handler without AuthenticationMiddleware")
+            throw APIError.unauthorized("This operation needs a service's bearer token")
         }
         let outcome = try await orchestrator.execute(command, on: datasetID, by: actor)
         let minimal = prefer?.split(separator: ",").contains {

@@ -7,18 +7,26 @@ struct OpenAPIDocument: Sendable {
     let yaml: String
     let json: Data
     let routes: RouteTable
+    /// Who may call each operation, as the document declares it.
+    let access: AccessRules
+
+    static var bundledURL: URL? { Bundle.module.url(forResource: "openapi", withExtension: "yaml") }
 
     /// Loads the bundled document, pointing its `servers` entry at `baseURL` and listing the
     /// registered platforms' names as the `compute` enum (the file itself only gives their form).
     static func load(baseURL: String, computes: [String]) throws -> OpenAPIDocument {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml") else {
+        guard let url = bundledURL else {
             throw ConfigurationError("openapi.yaml is missing from the server's resources")
         }
-        let source = try String(contentsOf: url, encoding: .utf8)
+        return try parse(try String(contentsOf: url, encoding: .utf8), baseURL: baseURL, computes: computes)
+    }
+
+    static func parse(_ source: String, baseURL: String, computes: [String]) throws -> OpenAPIDocument {
         guard var document = try Yams.load(yaml: source) as? [String: Any] else {
             throw ConfigurationError("openapi.yaml is not a YAML mapping")
         }
         document["servers"] = [["url": baseURL]]
+        document["paths"] = describingRoles(document["paths"])
         if var components = document["components"] as? [String: Any],
             var schemas = components["schemas"] as? [String: Any], var compute = schemas["Compute"] as? [String: Any]
         {
@@ -30,8 +38,29 @@ struct OpenAPIDocument: Sendable {
         let yaml = try Yams.dump(object: document, sortKeys: true)
         let json = try JSONSerialization.data(
             withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
-        return OpenAPIDocument(yaml: yaml, json: json, routes: RouteTable(document: document))
+        return OpenAPIDocument(
+            yaml: yaml, json: json, routes: RouteTable(document: document), access: try AccessRules(document: document))
     }
+}
+
+/// Says in each operation's description which role it needs, from its `x-fletcher-role`, so
+/// the served document states the rule the server enforces without a second copy of it.
+private func describingRoles(_ paths: Any?) -> Any? {
+    guard var paths = paths as? [String: [String: Any]] else { return paths }
+    for (path, methods) in paths {
+        var methods = methods
+        for (method, value) in methods {
+            guard var operation = value as? [String: Any], let role = operation["x-fletcher-role"] as? String else {
+                continue
+            }
+            let note = "Needs a bearer token of a service with the role `\(role)`."
+            operation["description"] = [operation["description"] as? String, note].compactMap { $0 }.joined(
+                separator: "\n\n")
+            methods[method] = operation
+        }
+        paths[path] = methods
+    }
+    return paths
 }
 
 /// The paths and methods of the document, to tell 405 from 404 and to name bad query parameters.

@@ -42,15 +42,19 @@ extension PageRoutes {
         let hasResets: Bool
     }
 
-    /// What each button does: the command, the role it needs, and how the confirmation says it.
+    /// What each button does: the command, the API operation whose role it needs, and how the
+    /// confirmation says it.
     private enum Action: String {
         case clear, trigger, running, success, failed, disable, pause, unpause
 
-        var role: Role {
+        var operationID: String {
             switch self {
-            case .clear, .trigger, .running, .success, .failed: .update
-            case .disable: .disable
-            case .pause, .unpause: .pause
+            case .clear: "clearProducts"
+            case .trigger: "triggerProducts"
+            case .running, .success, .failed: "updateStates"
+            case .disable: "disableProducts"
+            case .pause: "pausePlan"
+            case .unpause: "unpausePlan"
             }
         }
 
@@ -144,8 +148,11 @@ extension PageRoutes {
                 back: back)
         }
         let actor: String
-        do {
-            actor = try session.authenticator.authorize(.service(user.service), for: action.role)
+        do throws(APIError) {
+            guard case .role(let role) = try access.access(action.operationID) else {
+                throw APIError.forbidden("The form's operation declares no role")
+            }
+            actor = try session.authenticator.authorize(.service(user.service), for: role)
         } catch {
             return message(.forbidden, userView, "Not allowed", error.detail, back: back)
         }

@@ -13,14 +13,17 @@ struct PageRoutes: Sendable {
     let runs: any DispatchStore
     let renderer: GraphvizRenderer
     let session: WebSession
+    /// The API's access rules: a management form needs the role of the operation it performs.
+    let access: AccessRules
 
     static func load(
-        orchestrator: Orchestrator, runs: any DispatchStore, renderer: GraphvizRenderer, session: WebSession
+        orchestrator: Orchestrator, runs: any DispatchStore, renderer: GraphvizRenderer, session: WebSession,
+        access: AccessRules
     ) async throws -> PageRoutes {
         let directory = Bundle.module.resourceURL!.appendingPathComponent("Templates").path
         return PageRoutes(
             library: try await MustacheLibrary(directory: directory), orchestrator: orchestrator, runs: runs,
-            renderer: renderer, session: session)
+            renderer: renderer, session: session, access: access)
     }
 
     func userView(_ request: Request) async -> UserView? {
