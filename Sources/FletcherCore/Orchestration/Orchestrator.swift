@@ -59,10 +59,13 @@ public final class Orchestrator: Sendable {
             }
             let runs = RunLedger.changes(of: command, from: stored, to: delta, dispatching: dispatching)
             let transitions = StateTransitions(from: stored, delta)
-            var state = stored ?? PlanState.empty(delta.dataset!)
+            let storedVersion = stored?.version ?? 0
+            // The plan's storage must be referenced once when the delta is applied, or applying
+            // copies every product: the stored plan is consumed into the new one.
+            var state = (consume stored) ?? PlanState.empty(delta.dataset!)
             state.apply(delta, version: state.version)
             return try Self.write(
-                delta, runs: runs, transitions: transitions, producing: state, over: stored?.version ?? 0,
+                delta, runs: runs, transitions: transitions, producing: state, over: storedVersion,
                 datasetID: datasetID, at: context.now, in: transaction)
         }
         committed(result, on: datasetID)
