@@ -24,11 +24,9 @@ final class GraphvizRenderer: Sendable {
     private let timeout: Duration
     private let capacity: Int
     private let cache = Mutex((svgByDOT: [String: String](), order: [String]()))
-    /// `dot` blocks in reads and writes: it runs on a thread of its own, never on the shared pool.
+    /// `dot` blocks in reads and writes: it runs on a thread of its own, never on the shared pool,
+    /// and its deadline is kept there too, by waiting in `poll` no longer than the time left.
     private let queue = DispatchQueue(label: "fletcher.graphviz")
-    /// The deadline fires here, on a thread of its own: on the global queues it shares the pool
-    /// with Swift concurrency and fires late when that pool is busy.
-    private static let deadlines = DispatchQueue(label: "fletcher.graphviz.deadlines")
 
     init(executable: String = "/usr/bin/dot", timeout: Duration = .seconds(5), capacity: Int = 64) {
         // A `dot` that exits before reading all its input must not kill the server with SIGPIPE.
@@ -65,25 +63,54 @@ final class GraphvizRenderer: Sendable {
         } catch {
             return .failure(.failed("cannot run \(executable): \(error.localizedDescription)"))
         }
-        let expired = Mutex(false)
-        let killer = DispatchWorkItem {
-            expired.withLock { $0 = true }
-            kill(process.processIdentifier, SIGKILL)
-        }
-        deadlines.asyncAfter(deadline: .now() + timeout.inSeconds, execute: killer)
+        let deadline = ContinuousClock.now + timeout
         // dot reads all of its input before it writes, so writing first cannot deadlock.
         try? input.fileHandleForWriting.write(contentsOf: Data(dot.utf8))
         try? input.fileHandleForWriting.close()
-        let svg = output.fileHandleForReading.readDataToEndOfFile()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
+        let read = readUntilExit(process, [output, errors], deadline: deadline)
+        if !read.finished {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return .failure(.timedOut)
+        }
         process.waitUntilExit()
-        killer.cancel()
-        if expired.withLock({ $0 }) { return .failure(.timedOut) }
         guard process.terminationStatus == 0 else {
             return .failure(
-                .failed(String(decoding: message, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+                .failed(String(decoding: read.data[1], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
         }
-        return .success(inlinable(String(decoding: svg, as: UTF8.self)))
+        return .success(inlinable(String(decoding: read.data[0], as: UTF8.self)))
+    }
+
+    /// Reads `pipes` until they close, or until the process has exited and they are quiet (a
+    /// child spawned elsewhere in the process may hold a copy of a pipe and keep it open), or until
+    /// `deadline`: then `finished` is false. Waits in `poll`, never past the deadline.
+    private static func readUntilExit(_ process: Process, _ pipes: [Pipe], deadline: ContinuousClock.Instant)
+        -> (data: [Data], finished: Bool)
+    {
+        var data = pipes.map { _ in Data() }
+        var open = pipes.map { _ in true }
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while open.contains(true) {
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            guard remaining > .zero else { return (data, false) }
+            var fds = pipes.indices.map { index in
+                pollfd(
+                    fd: open[index] ? pipes[index].fileHandleForReading.fileDescriptor : -1, events: Int16(POLLIN),
+                    revents: 0)
+            }
+            let slice = Int32(min(remaining.inSeconds * 1000, 50).rounded(.up))
+            let ready = poll(&fds, nfds_t(fds.count), slice)
+            if ready == 0 {
+                if !process.isRunning { break }
+                continue
+            }
+            if ready < 0 { continue }  // interrupted
+            for index in pipes.indices where open[index] && fds[index].revents != 0 {
+                let count = read(fds[index].fd, &buffer, buffer.count)
+                if count > 0 { data[index].append(contentsOf: buffer[0..<count]) } else { open[index] = false }
+            }
+        }
+        return (data, true)
     }
 
     /// The `<svg>` element alone: the XML prolog, doctype and generator comments would be invalid
