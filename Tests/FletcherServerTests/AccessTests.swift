@@ -53,19 +53,7 @@ struct AccessTests {
     @Test func eachRoleGrantsItsOwnMutationsAndNoOthers() async throws {
         try await withFletcher { api in
             let dataset = UUID().lowercasedString
-            let mutations: [(String, String, String?, Role)] = [
-                (
-                    "POST", "/api/plan",
-                    #"{"dataset": {"id": "\#(dataset)"}, "data_products": [], "dependencies": []}"#, .publish
-                ),
-                ("PUT", "/api/plan/\(dataset)/pause", nil, .pause),
-                ("PUT", "/api/plan/unpause/\(dataset)", nil, .pause),
-                ("PUT", "/api/data_product/\(dataset)/update", "[]", .update),
-                ("PUT", "/api/data_product/\(dataset)/clear", "[]", .update),
-                ("PUT", "/api/data_product/\(dataset)/trigger", "[]", .update),
-                ("DELETE", "/api/data_product/\(dataset)", "[]", .disable),
-                ("PUT", "/api/data_product/disable/\(dataset)", "[]", .disable),
-            ]
+            let mutations = everyMutation(dataset)
             for (service, role) in [
                 ("publisher", Role.publish), ("pauser", .pause), ("updater", .update), ("disabler", .disable),
             ] {

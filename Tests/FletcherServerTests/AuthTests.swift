@@ -56,24 +56,7 @@ struct AuthTests {
         try await withFletcher { api in
             let reader = try await api.token("reader")
             let dataset = UUID().lowercasedString
-            let mutations: [(String, String, String?, Role)] = [
-                (
-                    "POST", "/api/plan",
-                    #"{"dataset": {"id": "\#(dataset)"}, "data_products": [], "dependencies": []}"#, .publish
-                ),
-                ("PUT", "/api/plan/\(dataset)/pause", nil, .pause),
-                ("PUT", "/api/plan/\(dataset)/unpause", nil, .pause),
-                ("PUT", "/api/plan/pause/\(dataset)", nil, .pause),
-                ("PUT", "/api/plan/unpause/\(dataset)", nil, .pause),
-                ("PUT", "/api/data_product/\(dataset)/update", "[]", .update),
-                ("PUT", "/api/data_product/update/\(dataset)", "[]", .update),
-                ("PUT", "/api/data_product/\(dataset)/clear", "[]", .update),
-                ("PUT", "/api/data_product/clear/\(dataset)", "[]", .update),
-                ("PUT", "/api/data_product/\(dataset)/trigger", "[]", .update),
-                ("DELETE", "/api/data_product/\(dataset)", "[]", .disable),
-                ("PUT", "/api/data_product/disable/\(dataset)", "[]", .disable),
-                ("DELETE", "/api/data_product/disable/\(dataset)", "[]", .disable),
-            ]
+            let mutations = everyMutation(dataset)
             for (method, path, body, role) in mutations {
                 let anonymous = try await api.call(method, path, body: body)
                 #expect(anonymous.status == 401, "\(method) \(path)")

@@ -120,3 +120,25 @@ struct APIFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+/// Every state-changing call of the API, aliases included, on `dataset`, with the role it needs.
+func everyMutation(_ dataset: String) -> [(method: String, path: String, body: String?, role: Role)] {
+    [
+        (
+            "POST", "/api/plan",
+            #"{"dataset": {"id": "\#(dataset)"}, "data_products": [], "dependencies": []}"#, .publish
+        ),
+        ("PUT", "/api/plan/\(dataset)/pause", nil, .pause),
+        ("PUT", "/api/plan/\(dataset)/unpause", nil, .pause),
+        ("PUT", "/api/plan/pause/\(dataset)", nil, .pause),
+        ("PUT", "/api/plan/unpause/\(dataset)", nil, .pause),
+        ("PUT", "/api/data_product/\(dataset)/update", "[]", .update),
+        ("PUT", "/api/data_product/update/\(dataset)", "[]", .update),
+        ("PUT", "/api/data_product/\(dataset)/clear", "[]", .update),
+        ("PUT", "/api/data_product/clear/\(dataset)", "[]", .update),
+        ("PUT", "/api/data_product/\(dataset)/trigger", "[]", .update),
+        ("DELETE", "/api/data_product/\(dataset)", "[]", .disable),
+        ("PUT", "/api/data_product/disable/\(dataset)", "[]", .disable),
+        ("DELETE", "/api/data_product/disable/\(dataset)", "[]", .disable),
+    ]
+}
