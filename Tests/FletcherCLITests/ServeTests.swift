@@ -98,6 +98,11 @@ final class LiveProcess: Sendable {
         try process.run()
     }
 
+    /// A server the test did not stop (it failed, or threw on the way) is not left running.
+    deinit {
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+    }
+
     var output: String { buffer.all }
 
     /// The first line containing `text`, waiting at most 60 s (a cold debug build starts slowly).

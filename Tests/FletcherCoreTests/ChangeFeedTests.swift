@@ -1,0 +1,49 @@
+import FletcherCore
+import Foundation
+import Testing
+
+/// What a reconnecting events client is told (`Last-Event-ID`): the changes it missed, in order,
+/// or nothing to replay when some of them are no longer kept (it then starts from the plan).
+@Suite("Change feed catch-up")
+struct ChangeFeedTests {
+    private let dataset = UUID()
+
+    private func change(_ version: Int64, of dataset: UUID? = nil) -> PlanChange {
+        PlanChange(datasetID: dataset ?? self.dataset, version: version, changes: [], paused: nil)
+    }
+
+    @Test func theMissedChangesComeInOrder() {
+        let feed = ChangeFeed(retained: 10)
+        for version: Int64 in [2, 4, 3] { feed.publish(change(version)) }
+        feed.publish(change(3, of: UUID()))
+        #expect(feed.changes(of: dataset, after: 1, upTo: 4)?.map(\.version) == [2, 3, 4])
+        #expect(feed.changes(of: dataset, after: 2, upTo: 3)?.map(\.version) == [3])
+    }
+
+    @Test func aClientAtOrPastTheCurrentVersionGetsNothingToReplay() {
+        let feed = ChangeFeed(retained: 10)
+        feed.publish(change(2))
+        #expect(feed.changes(of: dataset, after: 2, upTo: 2) == [])
+        #expect(feed.changes(of: dataset, after: 7, upTo: 2) == [])
+    }
+
+    @Test func aChangeNoLongerKeptMeansStartingOver() {
+        let feed = ChangeFeed(retained: 3)
+        for version: Int64 in 2...6 { feed.publish(change(version)) }
+        #expect(feed.changes(of: dataset, after: 3, upTo: 6)?.map(\.version) == [4, 5, 6])
+        #expect(feed.changes(of: dataset, after: 2, upTo: 6) == nil, "version 3 fell out of the window")
+    }
+
+    @Test func aGapMeansStartingOver() {
+        let feed = ChangeFeed(retained: 10)
+        for version: Int64 in [2, 3, 5] { feed.publish(change(version)) }
+        #expect(feed.changes(of: dataset, after: 1, upTo: 5) == nil, "version 4 was never seen here")
+        #expect(feed.changes(of: dataset, after: 1, upTo: 3)?.map(\.version) == [2, 3])
+    }
+
+    @Test func aChangeArrivingTwiceIsReplayedOnce() {
+        let feed = ChangeFeed(retained: 10)
+        for version: Int64 in [2, 3, 3, 4] { feed.publish(change(version)) }
+        #expect(feed.changes(of: dataset, after: 1, upTo: 4)?.map(\.version) == [2, 3, 4])
+    }
+}
