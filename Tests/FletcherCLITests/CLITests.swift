@@ -5,68 +5,68 @@ import Testing
 /// The `fletcher` binary, run as an operator runs it.
 @Suite("fletcher command line")
 struct CLITests {
-    @Test func everyCommandHasHelp() throws {
+    @Test func everyCommandHasHelp() async throws {
         for arguments in [["--help"], ["migrate", "--help"], ["hash-key", "--help"], ["plan", "check", "--help"]] {
-            let result = try fletcher(arguments)
+            let result = try await fletcher(arguments)
             #expect(result.status == 0, "\(arguments)")
             #expect(result.stdout.contains("USAGE: fletcher"), "\(arguments)")
         }
     }
 
-    @Test func migrateCreatesThenReportsUpToDate() throws {
+    @Test func migrateCreatesThenReportsUpToDate() async throws {
         let directory = try TemporaryDirectory()
         let url = "sqlite:\(directory.path("f.sqlite"))"
-        let first = try fletcher(["migrate"], environment: ["DATABASE_URL": url])
+        let first = try await fletcher(["migrate"], environment: ["DATABASE_URL": url])
         #expect(
             first.status == 0
                 && first.stdout
                     == "Applied migration 1 (initial).\nApplied migration 2 (dispatch).\nApplied migration 3 (open_compute).\n"
         )
-        let second = try fletcher(["migrate", "--database-url", url])
+        let second = try await fletcher(["migrate", "--database-url", url])
         #expect(second.status == 0 && second.stdout == "Database is up to date.\n")
     }
 
-    @Test func migrateRefusesADamagedFileInOneLineAndLeavesItAlone() throws {
+    @Test func migrateRefusesADamagedFileInOneLineAndLeavesItAlone() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("broken.sqlite")
         let content = Data(repeating: 0x5A, count: 4096)
         try content.write(to: URL(fileURLWithPath: path))
-        let result = try fletcher(["migrate", "--database-url", "sqlite:\(path)"])
+        let result = try await fletcher(["migrate", "--database-url", "sqlite:\(path)"])
         #expect(result.status != 0)
         #expect(result.stderrLines.count == 1)
         #expect(result.stderr.contains("not an SQLite database, or damaged"))
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == content)
     }
 
-    @Test func migrateRefusesAnEditedMigrationInOneLine() throws {
+    @Test func migrateRefusesAnEditedMigrationInOneLine() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("f.sqlite")
-        #expect(try fletcher(["migrate", "--database-url", "sqlite:\(path)"]).status == 0)
-        try runChecked(["sqlite3", path, "UPDATE schema_migrations SET checksum = 'edited'"])
-        let result = try fletcher(["migrate", "--database-url", "sqlite:\(path)"])
+        #expect(try await fletcher(["migrate", "--database-url", "sqlite:\(path)"]).status == 0)
+        try await runChecked(["sqlite3", path, "UPDATE schema_migrations SET checksum = 'edited'"])
+        let result = try await fletcher(["migrate", "--database-url", "sqlite:\(path)"])
         #expect(result.status != 0 && result.stderrLines.count == 1)
         #expect(result.stderr.contains("migration 1 (initial) was changed after it was applied"))
     }
 
-    @Test func anUnknownDatabaseURLIsOneClearLine() throws {
-        let result = try fletcher(["migrate", "--database-url", "mysql://x"])
+    @Test func anUnknownDatabaseURLIsOneClearLine() async throws {
+        let result = try await fletcher(["migrate", "--database-url", "mysql://x"])
         #expect(result.status != 0 && result.stderrLines.count == 1)
         #expect(result.stderr.contains("DATABASE_URL 'mysql://x' is not understood"))
     }
 
-    @Test func hashKeyPrintsABcryptHash() throws {
-        let result = try fletcher(["hash-key", "--key", "s3cret", "--cost", "4"])
+    @Test func hashKeyPrintsABcryptHash() async throws {
+        let result = try await fletcher(["hash-key", "--key", "s3cret", "--cost", "4"])
         #expect(result.status == 0)
         let hash = try #require(result.stdout.split(separator: "\n").first?.split(separator: " ").last)
         #expect(result.stdout.hasPrefix("Key hash: $2b$04$") && hash.count == 60)
-        #expect(try fletcher(["hash-key", "--key", "s3cret", "--cost", "3"]).status != 0)
-        #expect(try fletcher(["hash-key"]).status != 0)
+        #expect(try await fletcher(["hash-key", "--key", "s3cret", "--cost", "3"]).status != 0)
+        #expect(try await fletcher(["hash-key"]).status != 0)
     }
 
-    @Test func planCheckAcceptsAValidPlan() throws {
+    @Test func planCheckAcceptsAValidPlan() async throws {
         let directory = try TemporaryDirectory()
         let file = try write(directory, validPlan)
-        let result = try fletcher(["plan", "check", file])
+        let result = try await fletcher(["plan", "check", file])
         #expect(result.status == 0)
         #expect(result.stdout.contains("2 data products, 1 dependencies; 1 would be queued at once"))
     }
@@ -77,16 +77,16 @@ struct CLITests {
         (cyclicPlan, "422 Graph is cyclical"),
         (String(repeating: "[", count: 100), "400 JSON is nested deeper than 64 levels"),
     ])
-    func planCheckPrintsTheAPIErrorInOneLine(content: String, message: String) throws {
+    func planCheckPrintsTheAPIErrorInOneLine(content: String, message: String) async throws {
         let directory = try TemporaryDirectory()
-        let result = try fletcher(["plan", "check", try write(directory, content)])
+        let result = try await fletcher(["plan", "check", try write(directory, content)])
         #expect(result.status == 1)
         #expect(result.stderrLines.count == 1)
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
 
-    @Test func planCheckOfAMissingFileIsOneLine() throws {
-        let result = try fletcher(["plan", "check", "/nonexistent/plan.json"])
+    @Test func planCheckOfAMissingFileIsOneLine() async throws {
+        let result = try await fletcher(["plan", "check", "/nonexistent/plan.json"])
         #expect(result.status == 1 && result.stderrLines.count == 1)
         #expect(result.stderr.contains("cannot read the file"))
     }

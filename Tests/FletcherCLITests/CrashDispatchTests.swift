@@ -35,9 +35,9 @@ struct CrashDispatchTests {
         try await withRunningServer(cluster, ports: clusterPorts) { kubernetesPort in
             try await withRunningServer(simulator, ports: simulatorPorts) { camsPort in
                 let directory = try TemporaryDirectory()
-                let database = try TestDatabase.make(backend, in: directory)
+                let database = try await TestDatabase.make(backend, in: directory)
                 let hash = try #require(
-                    try fletcher(["hash-key", "--key", "k3y", "--cost", "4"]).stdout.split(separator: " ").last
+                    try await fletcher(["hash-key", "--key", "k3y", "--cost", "4"]).stdout.split(separator: " ").last
                 )
                 .trimmingCharacters(in: .whitespacesAndNewlines)
                 let ports = try (0..<instances).map { _ in try freeLoopbackPort() }

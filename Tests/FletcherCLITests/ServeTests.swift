@@ -49,18 +49,19 @@ struct ServeTests {
         (["REMOTE_APIS": "[{]"], "REMOTE_APIS must be a JSON array"),
         (["DATABASE_URL": "oracle://db"], "DATABASE_URL 'oracle://db' is not understood"),
     ])
-    func startupErrorsAreOneLine(environment: [String: String], message: String) throws {
-        let result = try fletcher(["serve"], environment: environment)
+    func startupErrorsAreOneLine(environment: [String: String], message: String) async throws {
+        let result = try await fletcher(["serve"], environment: environment)
         #expect(result.status == 1)
         #expect(result.stderrLines.count == 1)
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
 
-    @Test func aDamagedDatabaseStopsStartupInOneLine() throws {
+    @Test func aDamagedDatabaseStopsStartupInOneLine() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("broken.sqlite")
         try Data(repeating: 7, count: 8192).write(to: URL(fileURLWithPath: path))
-        let result = try fletcher(["serve"], environment: ["DATABASE_URL": "sqlite:\(path)", "BIND": "127.0.0.1:0"])
+        let result = try await fletcher(
+            ["serve"], environment: ["DATABASE_URL": "sqlite:\(path)", "BIND": "127.0.0.1:0"])
         #expect(result.status == 1 && result.stderrLines.count == 1)
         #expect(result.stderr.contains("not an SQLite database, or damaged"))
     }

@@ -14,8 +14,15 @@ func fletcherBinary() -> URL {
     URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("fletcher")
 }
 
-/// Runs the `fletcher` binary to completion.
-func fletcher(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+/// Runs the `fletcher` binary to completion, waiting on a thread of its own (never on Swift's
+/// cooperative pool, which every test running at the same time needs).
+func fletcher(_ arguments: [String], environment: [String: String] = [:]) async throws -> CommandResult {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try runFletcher(arguments, environment: environment) }) }.start()
+    }
+}
+
+private func runFletcher(_ arguments: [String], environment: [String: String]) throws -> CommandResult {
     let binary = fletcherBinary()
     guard FileManager.default.isExecutableFile(atPath: binary.path) else {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: binary.path])

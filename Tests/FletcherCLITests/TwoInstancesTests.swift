@@ -10,9 +10,9 @@ import Testing
 struct TwoInstancesTests {
     @Test func commandsThroughTwoInstancesStaySerializable() async throws {
         let directory = try TemporaryDirectory()
-        let database = try TestDatabase.make(.postgres, in: directory)
+        let database = try await TestDatabase.make(.postgres, in: directory)
         let hash = try #require(
-            try fletcher(["hash-key", "--key", "k3y", "--cost", "4"]).stdout.split(separator: " ").last
+            try await fletcher(["hash-key", "--key", "k3y", "--cost", "4"]).stdout.split(separator: " ").last
         )
         .trimmingCharacters(in: .whitespacesAndNewlines)
         let environment = [

@@ -9,7 +9,7 @@ import Testing
 struct TLSTests {
     @Test func aPrivateCAIsTrustedOnlyWhenConfigured() async throws {
         let directory = try TemporaryDirectory()
-        let pki = try TestPKI(in: directory)
+        let pki = try await TestPKI(in: directory)
         let server = try OpenSSLServer(pki: pki, requireClientCertificate: false)
         defer { server.stop() }
         let url = "https://127.0.0.1:\(try await server.port())/"
@@ -28,7 +28,7 @@ struct TLSTests {
 
     @Test func aClientCertificateIsPresentedWhenConfigured() async throws {
         let directory = try TemporaryDirectory()
-        let pki = try TestPKI(in: directory)
+        let pki = try await TestPKI(in: directory)
         let server = try OpenSSLServer(pki: pki, requireClientCertificate: true)
         defer { server.stop() }
         let url = "https://127.0.0.1:\(try await server.port())/"
@@ -54,7 +54,7 @@ struct TestPKI {
     let clientCertificate: String
     let clientKey: String
 
-    init(in directory: borrowing TemporaryDirectory) throws {
+    init(in directory: borrowing TemporaryDirectory) async throws {
         let root = directory.url
         let path = { (name: String) in root.appendingPathComponent(name).path }
         caCertificate = path("ca.pem")
@@ -62,7 +62,7 @@ struct TestPKI {
         serverKey = path("server.key")
         clientCertificate = path("client.pem")
         clientKey = path("client.key")
-        try openssl([
+        try await openssl([
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=Fletcher Test CA",
             "-keyout", path("ca.key"), "-out", caCertificate,
         ])
@@ -70,19 +70,19 @@ struct TestPKI {
         for (name, certificate, key) in [
             ("server", serverCertificate, serverKey), ("client", clientCertificate, clientKey),
         ] {
-            try openssl([
+            try await openssl([
                 "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=\(name)", "-keyout", key, "-out",
                 path("\(name).csr"),
             ])
-            try openssl([
+            try await openssl([
                 "x509", "-req", "-in", path("\(name).csr"), "-CA", caCertificate, "-CAkey", path("ca.key"),
                 "-CAcreateserial", "-days", "1", "-out", certificate, "-extfile", path("san.ext"),
             ])
         }
     }
 
-    private func openssl(_ arguments: [String]) throws {
-        try runChecked(["openssl"] + arguments)
+    private func openssl(_ arguments: [String]) async throws {
+        try await runChecked(["openssl"] + arguments)
     }
 }
 

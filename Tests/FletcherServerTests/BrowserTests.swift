@@ -44,12 +44,8 @@ struct BrowserTests {
                 "python3", Self.root.appendingPathComponent("Tests/browser/check_ui.py").path, api.base, dataset, token,
                 id("GLT0"), Self.screenshots,
             ]
-            // The server under test runs in this process: wait for the browser off the shared pool.
-            let output = try await withCheckedThrowingContinuation { continuation in
-                DispatchQueue(label: "fletcher.test.browser").async {
-                    continuation.resume(with: Result { try runCommand(arguments) })
-                }
-            }
+            // The server under test runs in this process: `runCommand` waits off the shared pool.
+            let output = try await runCommand(arguments)
             #expect(output.status == 0, "\(output.output)")
             let last = output.output.split(separator: "\n").last.map(String.init) ?? ""
             let report = try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any] ?? [:]

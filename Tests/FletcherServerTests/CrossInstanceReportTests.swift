@@ -73,7 +73,7 @@ struct CrossInstanceReportTests {
         _ body: (API, API, Platforms, TwoProducts) async throws -> Void
     ) async throws {
         let directory = try TemporaryDirectory()
-        let database = try TestDatabase.make(backend, in: directory)
+        let database = try await TestDatabase.make(backend, in: directory)
         let (storeA, storeB) = (try await database.open(), try await database.open())
         try await withPlatforms(settings) { platforms in
             let environmentA = platforms.environment(pollA ? ["CAMS_POLL_SECONDS": "0.1"] : [:])

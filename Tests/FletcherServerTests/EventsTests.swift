@@ -69,7 +69,7 @@ struct EventsTests {
     @Test(.enabled(if: Backend.available.contains(.postgres)))
     func changesReachStreamsOfOtherInstances() async throws {
         let directory = try TemporaryDirectory()
-        let database = try TestDatabase.make(.postgres, in: directory)
+        let database = try await TestDatabase.make(.postgres, in: directory)
         try await withFletcher(store: try await database.open()) { writer in
             try await withFletcher(store: try await database.open()) { reader in
                 let token = try await writer.token("admin")

@@ -155,7 +155,7 @@ struct HTTPContractTests {
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("fletcher-spec-\(UUID()).json")
             try Data(spec.body).write(to: file)
             defer { try? FileManager.default.removeItem(at: file) }
-            let result = try runCommand(["python3", "-m", "openapi_spec_validator", file.path])
+            let result = try await runCommand(["python3", "-m", "openapi_spec_validator", file.path])
             #expect(result.status == 0, "openapi-spec-validator: \(result.output)")
         }
     }

@@ -148,7 +148,7 @@ struct ConcurrencyConformanceTests {
     @Test(arguments: Backend.available)
     func racingPostsNeverStoreACycle(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let database = try TestDatabase.make(backend, in: directory)
+        let database = try await TestDatabase.make(backend, in: directory)
         let one = Orchestrator(store: try await database.open(), platforms: .builtIn())
         let two = Orchestrator(store: try await database.open(), platforms: .builtIn())
         for _ in 0..<8 {
@@ -183,7 +183,7 @@ struct ConcurrencyConformanceTests {
     @Test(arguments: Backend.available)
     func twoInstancesNeverActOnAStalePlan(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let database = try TestDatabase.make(backend, in: directory)
+        let database = try await TestDatabase.make(backend, in: directory)
         let first = CountingStore(try await database.open())
         let second = CountingStore(try await database.open())
         let one = Orchestrator(store: first, platforms: .builtIn())

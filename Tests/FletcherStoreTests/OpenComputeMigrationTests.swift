@@ -17,7 +17,7 @@ struct OpenComputeMigrationTests {
     @Test(arguments: Backend.available)
     func aDatabaseOfThePreviousReleaseKeepsEveryRow(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let database = try TestDatabase.make(backend, in: directory)
+        let database = try await TestDatabase.make(backend, in: directory)
         let (store, migrate) = try await previousRelease(database)
         let orchestrator = Orchestrator(store: store, platforms: .builtIn(dispatching: [.cams]))
         var factory = PlanFactory()
@@ -25,7 +25,7 @@ struct OpenComputeMigrationTests {
         _ = try await orchestrator.post(plan, by: "tester")
         _ = try await orchestrator.execute(
             .update([StateParam(id: factory.id("A"), state: .success)]), on: factory.datasetID, by: "tester")
-        let before = try dump(database)
+        let before = try await dump(database)
         #expect(before.contains("cams"), "the previous release's rows are there: \(before)")
         await #expect(throws: (any Error).self, "the previous schema refuses another platform") {
             try await post(kubernetesPlan(), to: store)
@@ -33,7 +33,7 @@ struct OpenComputeMigrationTests {
 
         let applied = try await migrate()
         #expect(applied.map(\.version) == [3])
-        #expect(try dump(database) == before)
+        #expect(try await dump(database) == before)
 
         let posted = try await post(kubernetesPlan(), to: store)
         #expect(posted.plan.dataProducts.map(\.compute) == [kubernetes])
@@ -79,17 +79,19 @@ struct OpenComputeMigrationTests {
     }
 
     /// Every row of the tables the migration rebuilds (and those that point at them), as text.
-    private func dump(_ database: TestDatabase) throws -> String {
+    private func dump(_ database: TestDatabase) async throws -> String {
         let queries = [
             "SELECT * FROM data_product ORDER BY dataset_id, position",
             "SELECT * FROM run ORDER BY run_id", "SELECT * FROM outbox ORDER BY run_id",
             "SELECT * FROM dependency ORDER BY dataset_id, position",
         ]
-        return try queries.map { query in
+        var tables: [String] = []
+        for query in queries {
             switch database.backend {
-            case .sqlite: try runChecked(["sqlite3", database.url, query])
-            case .postgres: try psql(database.url, query)
+            case .sqlite: tables.append(try await runChecked(["sqlite3", database.url, query]))
+            case .postgres: tables.append(try await psql(database.url, query))
             }
-        }.joined(separator: "\n--\n")
+        }
+        return tables.joined(separator: "\n--\n")
     }
 }

@@ -8,12 +8,12 @@ import Testing
 @Suite("PostgreSQL migrations", .enabled(if: Backend.available.contains(.postgres)))
 struct PostgresMigrationTests {
     /// A fresh schema; PostgreSQL needs no files, so the directory is not kept.
-    private func database() throws -> TestDatabase {
-        try TestDatabase.make(.postgres, in: TemporaryDirectory())
+    private func database() async throws -> TestDatabase {
+        try await TestDatabase.make(.postgres, in: TemporaryDirectory())
     }
 
     @Test func migratingTwiceAppliesOnce() async throws {
-        let database = try database()
+        let database = try await database()
         let store = try await PostgresPlanStore.open(conninfo: database.url, maxConnections: 2)
         #expect(try await store.pendingMigrations().map(\.version) == Migrations.postgres.map(\.version))
         #expect(try await store.migrate().count == Migrations.postgres.count)
@@ -22,7 +22,7 @@ struct PostgresMigrationTests {
     }
 
     @Test func instancesStartingAtOnceApplyEachMigrationExactlyOnce() async throws {
-        let database = try database()
+        let database = try await database()
         var stores: [PostgresPlanStore] = []
         for _ in 0..<4 { stores.append(try await PostgresPlanStore.open(conninfo: database.url, maxConnections: 1)) }
         let applied = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -33,23 +33,24 @@ struct PostgresMigrationTests {
     }
 
     @Test func anEditedAppliedMigrationIsRefused() async throws {
-        let database = try database()
+        let database = try await database()
         let store = try await PostgresPlanStore.open(conninfo: database.url, maxConnections: 1)
         try await store.migrate()
-        try psql(database.url, "UPDATE schema_migrations SET checksum = 'edited'")
+        try await psql(database.url, "UPDATE schema_migrations SET checksum = 'edited'")
         let error = await #expect(throws: MigrationError.self) { try await store.migrate() }
         #expect(error?.description.contains("migration 1 (initial) was changed after it was applied") == true)
     }
 
     @Test func theRustServicesSchemaIsRefusedAndLeftAlone() async throws {
-        let database = try database()
+        let database = try await database()
         let store = try await PostgresPlanStore.open(conninfo: database.url, maxConnections: 1)
-        try psql(database.url, "CREATE TABLE dataset (id uuid PRIMARY KEY, paused boolean)")
-        try psql(database.url, "CREATE TABLE _sqlx_migrations (version bigint)")
+        try await psql(database.url, "CREATE TABLE dataset (id uuid PRIMARY KEY, paused boolean)")
+        try await psql(database.url, "CREATE TABLE _sqlx_migrations (version bigint)")
         let error = await #expect(throws: MigrationError.self) { try await store.migrate() }
         #expect(
             error?.description.contains("not a Fletcher database: it has tables (_sqlx_migrations, dataset)") == true)
-        #expect(try psql(database.url, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()") == "2")
+        #expect(
+            try await psql(database.url, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()") == "2")
     }
 
     @Test func anUnreachableDatabaseIsUnavailable() async throws {
@@ -64,7 +65,7 @@ struct PostgresMigrationTests {
 struct PostgresConnectionTests {
     /// NOTIFY from one instance reaches a LISTEN on another connection (as across instances).
     @Test func notificationsReachListeners() async throws {
-        let database = try TestDatabase.make(.postgres, in: TemporaryDirectory())
+        let database = try await TestDatabase.make(.postgres, in: TemporaryDirectory())
         let store = try await PostgresPlanStore.open(conninfo: database.url, maxConnections: 2)
         let listener = store.listen(channel: "fletcher_test_channel")
         defer { listener.stop() }
@@ -90,7 +91,7 @@ struct PostgresConnectionTests {
 
     /// A libpq key=value string works as well as a URI.
     @Test func keyValueConnectionStringsWork() async throws {
-        let database = try TestDatabase.make(.postgres, in: TemporaryDirectory())
+        let database = try await TestDatabase.make(.postgres, in: TemporaryDirectory())
         let match = try #require(
             database.url.firstMatch(of: /postgres(?:ql)?:\/\/([^@]+)@([^:\/]+):(\d+)\/([^?]+)\?.*search_path%3D(\w+)/))
         let conninfo =

@@ -31,7 +31,7 @@ struct MigrationTests {
         let directory = try TemporaryDirectory()
         let path = directory.path("db.sqlite")
         try await SQLitePlanStore.open(path: path).migrate()
-        try sqlite(path, "UPDATE schema_migrations SET checksum = '0000000000000000' WHERE version = 1")
+        try await sqlite(path, "UPDATE schema_migrations SET checksum = '0000000000000000' WHERE version = 1")
         let error = await #expect(throws: MigrationError.self) {
             try await SQLitePlanStore.open(path: path).migrate()
         }
@@ -42,7 +42,7 @@ struct MigrationTests {
         let directory = try TemporaryDirectory()
         let path = directory.path("db.sqlite")
         try await SQLitePlanStore.open(path: path).migrate()
-        try sqlite(path, "INSERT INTO schema_migrations VALUES (99, 'future', 'x', 0)")
+        try await sqlite(path, "INSERT INTO schema_migrations VALUES (99, 'future', 'x', 0)")
         let error = await #expect(throws: MigrationError.self) {
             try await SQLitePlanStore.open(path: path).migrate()
         }
@@ -52,12 +52,12 @@ struct MigrationTests {
     @Test func aForeignDatabaseIsRefusedAndLeftAlone() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("other.sqlite")
-        try sqlite(path, "CREATE TABLE invoices (id INTEGER); INSERT INTO invoices VALUES (42)")
+        try await sqlite(path, "CREATE TABLE invoices (id INTEGER); INSERT INTO invoices VALUES (42)")
         let error = await #expect(throws: MigrationError.self) {
             try await SQLitePlanStore.open(path: path).migrate()
         }
         #expect(error?.description.contains("not a Fletcher database: it has tables (invoices)") == true)
-        #expect(try sqlite(path, "SELECT group_concat(name) FROM sqlite_master") == "invoices")
+        #expect(try await sqlite(path, "SELECT group_concat(name) FROM sqlite_master") == "invoices")
     }
 
     @Test func aFileThatIsNotSQLiteIsRefusedAndLeftAlone() async throws {
@@ -74,7 +74,7 @@ struct MigrationTests {
 
     /// Runs SQL through the sqlite3 command-line shell, as an operator (or another program) would.
     @discardableResult
-    private func sqlite(_ path: String, _ sql: String) throws -> String {
-        try runChecked(["sqlite3", path, sql])
+    private func sqlite(_ path: String, _ sql: String) async throws -> String {
+        try await runChecked(["sqlite3", path, sql])
     }
 }

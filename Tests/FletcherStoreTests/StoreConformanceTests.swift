@@ -14,7 +14,7 @@ struct StoreConformanceTests {
     @Test(arguments: Backend.available)
     func everyFieldRoundTrips(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let database = try TestDatabase.make(backend, in: directory)
+        let database = try await TestDatabase.make(backend, in: directory)
         let store = try await database.open()
         let orchestrator = Orchestrator(store: store, platforms: .builtIn(), clock: SteppingClock())
         let datasetID = UUID()

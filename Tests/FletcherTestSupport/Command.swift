@@ -6,8 +6,16 @@ public struct CommandOutput: Sendable {
     public let output: String
 }
 
-/// Runs a program found on `PATH` to completion, as an operator would from a shell.
-public func runCommand(_ arguments: [String]) throws -> CommandOutput {
+/// Runs a program found on `PATH` to completion, as an operator would from a shell. The wait
+/// happens on a thread of its own: blocking Swift's cooperative pool would stall every other
+/// test running at the same time.
+public func runCommand(_ arguments: [String]) async throws -> CommandOutput {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try runBlocking(arguments) }) }.start()
+    }
+}
+
+private func runBlocking(_ arguments: [String]) throws -> CommandOutput {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments
@@ -24,8 +32,8 @@ public func runCommand(_ arguments: [String]) throws -> CommandOutput {
 
 /// Like `runCommand`, but a non-zero exit status is an error.
 @discardableResult
-public func runChecked(_ arguments: [String]) throws -> String {
-    let result = try runCommand(arguments)
+public func runChecked(_ arguments: [String]) async throws -> String {
+    let result = try await runCommand(arguments)
     guard result.status == 0 else {
         throw CommandFailure(description: "\(arguments.prefix(2).joined(separator: " ")) failed: \(result.output)")
     }

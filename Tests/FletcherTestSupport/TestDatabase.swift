@@ -32,7 +32,8 @@ public struct TestDatabase: Sendable {
     public let backend: Backend
     private let location: String
 
-    public static func make(_ backend: Backend, in directory: borrowing TemporaryDirectory) throws -> TestDatabase {
+    public static func make(_ backend: Backend, in directory: borrowing TemporaryDirectory) async throws -> TestDatabase
+    {
         switch backend {
         case .sqlite:
             return TestDatabase(backend: backend, location: directory.path("fletcher.sqlite"))
@@ -41,7 +42,7 @@ public struct TestDatabase: Sendable {
                 throw TestDatabaseError("FLETCHER_REQUIRE_POSTGRES=1 but DATABASE_URL names no PostgreSQL database")
             }
             let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-            try psql(url, "CREATE SCHEMA \(schema)")
+            try await psql(url, "CREATE SCHEMA \(schema)")
             let separator = url.contains("?") ? "&" : "?"
             return TestDatabase(
                 backend: backend, location: url + separator + "options=-c%20search_path%3D\(schema)%2Cpublic")
@@ -73,6 +74,6 @@ public struct TestDatabaseError: Error, CustomStringConvertible {
 
 /// Runs SQL through `psql`, as an operator would.
 @discardableResult
-public func psql(_ url: String, _ sql: String) throws -> String {
-    try runChecked(["psql", url, "-qAtc", sql])
+public func psql(_ url: String, _ sql: String) async throws -> String {
+    try await runChecked(["psql", url, "-qAtc", sql])
 }
