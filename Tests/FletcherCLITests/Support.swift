@@ -53,9 +53,14 @@ func write(_ directory: borrowing TemporaryDirectory, _ content: String) throws 
 /// This process's environment without Fletcher's own variables, plus `overrides`: each test
 /// states the configuration it runs with.
 func fletcherEnvironment(_ overrides: [String: String]) -> [String: String] {
-    var environment = ProcessInfo.processInfo.environment
-    for key in ["DATABASE_URL", "REMOTE_APIS", "SECRET_KEY", "BASE_URL", "BIND", "LOG_FORMAT", "LOG_LEVEL"] {
-        environment.removeValue(forKey: key)
+    let fletcher: Set = [
+        "DATABASE_URL", "REMOTE_APIS", "SECRET_KEY", "BASE_URL", "BIND", "LOG_FORMAT", "LOG_LEVEL", "MAX_CONNECTIONS",
+        "MAX_BODY_BYTES", "PLAN_CACHE_PRODUCTS", "SWAGGER_UI_URL",
+    ]
+    // Dispatch variables too: a stray `CAMS_URL` in the shell would turn dispatch on in every test.
+    let prefixes = ["DISPATCH_", "CAMS_", "DBXAAS_", "KUBERNETES_"]
+    let environment = ProcessInfo.processInfo.environment.filter { key, _ in
+        !fletcher.contains(key) && !prefixes.contains { key.hasPrefix($0) }
     }
     return environment.merging(overrides) { _, new in new }
 }

@@ -141,7 +141,7 @@ public enum Engine {
 }
 
 extension DataProduct {
-    /// §3.8: an attempt is live while its product is queued or running with the attempt's run
+    /// An attempt is live while its product is queued or running with the attempt's run
     /// id; only a live attempt's reports apply, and only it is submitted, polled or followed.
     public func isLive(_ runID: UUID?) -> Bool {
         (state == .queued || state == .running) && runID != nil && self.runID == runID

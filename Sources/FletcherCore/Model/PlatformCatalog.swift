@@ -56,7 +56,7 @@ public struct PlatformCatalog: Sendable {
         PlatformCatalog(Array(rules.values), dispatching: dispatching)
     }
 
-    /// §5: a posted product names a registered platform, and its `passthrough` is one that
+    /// A posted product names a registered platform, and its `passthrough` is one that
     /// platform can run while Fletcher dispatches to it.
     func check(_ product: DataProductParam, field: String) throws(CommandError) {
         guard let platform = rules[product.compute] else {
