@@ -45,16 +45,9 @@ public struct PlatformCatalog: Sendable {
     /// Registered names, sorted.
     public var names: [Compute] { rules.keys.sorted() }
 
-    public func knows(_ compute: Compute) -> Bool { rules[compute] != nil }
-
     /// The plugin's display name; a name no plugin has (a row stored before its plugin was
     /// removed) shows as itself.
     public func displayName(_ compute: Compute) -> String { rules[compute]?.displayName ?? compute.rawValue }
-
-    /// The same platforms, dispatching to `dispatching`.
-    public func dispatching(_ dispatching: Set<Compute>) -> PlatformCatalog {
-        PlatformCatalog(Array(rules.values), dispatching: dispatching)
-    }
 
     /// A posted product names a registered platform, and its `passthrough` is one that
     /// platform can run while Fletcher dispatches to it.
