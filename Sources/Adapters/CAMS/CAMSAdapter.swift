@@ -36,12 +36,12 @@ public struct CAMSAdapter: ComputeAdapter {
     }
 
     public func status(_ run: RunRef) async throws(AdapterError) -> RunStatus {
-        let answer = try await client.call("GET", "/jobs/\(Self.escaped(run.externalID))")
+        let answer = try await client.call("GET", "/jobs/\(pathSegment(run.externalID))")
         return try CAMSStatus.runStatus(of: answer)
     }
 
     public func cancel(_ run: RunRef) async throws(AdapterError) {
-        _ = try await client.call("POST", "/jobs/\(Self.escaped(run.externalID))/cancel")
+        _ = try await client.call("POST", "/jobs/\(pathSegment(run.externalID))/cancel")
     }
 
     public func verifyCallback(headers: [String: String], body: [UInt8], now: Timestamp) throws(CallbackRejection)
@@ -69,10 +69,5 @@ public struct CAMSAdapter: ComputeAdapter {
         } catch {
             throw .malformed(error.message)
         }
-    }
-
-    private static func escaped(_ id: String) -> String {
-        id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/")))
-            ?? id
     }
 }

@@ -11,7 +11,7 @@ struct KubernetesAdapter: ComputeAdapter {
     let api: KubernetesClient
 
     private func jobsPath(_ namespace: String) -> String {
-        "/apis/batch/v1/namespaces/\(KubernetesClient.escaped(namespace))/jobs"
+        "/apis/batch/v1/namespaces/\(pathSegment(namespace))/jobs"
     }
 
     private func reference(_ externalID: String) -> (namespace: String, name: String) {
@@ -30,7 +30,7 @@ struct KubernetesAdapter: ComputeAdapter {
         } catch let failure where failure.status == 409 && failure.reason == "AlreadyExists" {
             // The create of an earlier try went through: carry on with that Job.
             do {
-                job = try await api.call("GET", jobsPath(namespace) + "/" + KubernetesClient.escaped(name))
+                job = try await api.call("GET", jobsPath(namespace) + "/" + pathSegment(name))
             } catch {
                 throw error.error
             }
@@ -45,7 +45,7 @@ struct KubernetesAdapter: ComputeAdapter {
     func status(_ run: RunRef) async throws(AdapterError) -> RunStatus {
         let (namespace, name) = reference(run.externalID)
         do {
-            let job = try await api.call("GET", jobsPath(namespace) + "/" + KubernetesClient.escaped(name))
+            let job = try await api.call("GET", jobsPath(namespace) + "/" + pathSegment(name))
             return KubernetesJob.status(of: job, link: settings.link(namespace: namespace, name: name))
         } catch let failure where failure.status == 404 {
             return KubernetesJob.deleted(run.externalID)
@@ -58,7 +58,7 @@ struct KubernetesAdapter: ComputeAdapter {
         let (namespace, name) = reference(run.externalID)
         do {
             _ = try await api.call(
-                "DELETE", jobsPath(namespace) + "/" + KubernetesClient.escaped(name) + "?propagationPolicy=Background")
+                "DELETE", jobsPath(namespace) + "/" + pathSegment(name) + "?propagationPolicy=Background")
         } catch let failure where failure.status == 404 {
             return  // already gone
         } catch {

@@ -53,18 +53,12 @@ struct KubernetesClient: Sendable {
             status?["message"]?.stringValue
             ?? (response.text.isEmpty ? "(empty body)" : String(response.text.prefix(200)))
         let retryable = response.status == 409 || response.status == 429 || response.status >= 500
-        let retryAfter = response.header("Retry-After").flatMap(Double.init)
+        let retryAfter = PlatformClient.retryAfter(response)
         return Failure(
             status: response.status, reason: reason,
             error: AdapterError(
                 retryable ? .retryable : .permanent,
                 "Kubernetes answered \(response.status) \(reason ?? "") to \(method) \(path): \(message)",
                 retryAfter: retryAfter))
-    }
-
-    static func escaped(_ segment: String) -> String {
-        segment.addingPercentEncoding(
-            withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/")))
-            ?? segment
     }
 }

@@ -68,7 +68,7 @@ public struct PlatformClient: Sendable {
     }
 
     /// Retry-After in seconds (the delta form; HTTP dates are honoured too).
-    static func retryAfter(_ response: HTTPClientResponse) -> Double? {
+    public static func retryAfter(_ response: HTTPClientResponse) -> Double? {
         guard let value = response.header("Retry-After")?.trimmingCharacters(in: .whitespaces) else { return nil }
         if let seconds = Double(value), seconds >= 0 { return seconds }
         let formatter = DateFormatter()
@@ -78,7 +78,7 @@ public struct PlatformClient: Sendable {
         return formatter.date(from: value).map { max($0.timeIntervalSinceNow, 0) }
     }
 
-    static func excerpt(_ text: String) -> String {
+    public static func excerpt(_ text: String) -> String {
         text.count <= 200 ? text : String(text.prefix(200)) + "…"
     }
 }
@@ -96,4 +96,10 @@ public func runPageLink(_ value: JSONValue?) -> String? {
 extension JSONValue {
     public var stringValue: String? { if case .string(let value) = self { value } else { nil } }
     public var intValue: Int64? { if case .int(let value) = self { value } else { nil } }
+}
+
+/// `segment` escaped to stand as one segment of a URL path (a `/` in it is escaped too).
+public func pathSegment(_ segment: String) -> String {
+    segment.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/")))
+        ?? segment
 }

@@ -104,11 +104,11 @@ public final class Orchestrator: Sendable {
     ///
     /// Platforms repeat themselves (every poll, every webhook that only says "look again"): a
     /// report the cached plan shows to be stale or to change nothing is answered without taking the
-    /// dataset's lock, once one read shows the cached plan to be the stored one. Without that read another instance's
-    /// commit (a clear that started a new attempt) would go unseen and its reports be dropped.
-    /// With it the answer is exact: the report arrived before the read, so the commit that
-    /// started its attempt is visible to the read. Reports that do need the lock are applied in
-    /// batches, one transaction for all that arrived while the dataset was busy
+    /// dataset's lock, once one read shows the cached plan to be the stored one. Without that
+    /// read another instance's commit (a clear that started a new attempt) would go unseen and its
+    /// reports be dropped. With it the answer is exact: the report arrived before the read, so the
+    /// commit that started its attempt is visible to the read. Reports that do need the lock are
+    /// applied in batches, one transaction for all that arrived while the dataset was busy
     /// (`ReportBatch.swift`).
     public func report(_ report: RunReport, on datasetID: UUID, by actor: String) async throws -> ReportResult {
         if let (cached, version) = cache.product(datasetID, report.dataProductID),

@@ -9,7 +9,6 @@ struct APIHandlers: APIProtocol {
     let authenticator: Authenticator
     let runs: any DispatchStore
 
-    /// The role each protected operation needs (`api.md` §2), enforced by `AuthenticationMiddleware`.
     func authenticate(_ input: Operations.Authenticate.Input) async throws -> Operations.Authenticate.Output {
         guard case .json(let body) = input.body else { throw APIError.badRequest("A JSON request body is required") }
         return .ok(.init(body: .json(try await authenticator.logIn(service: body.service, key: body.key))))

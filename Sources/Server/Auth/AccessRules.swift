@@ -24,7 +24,7 @@ struct AccessRules: Sendable {
         var operations: [String: Operation] = [:]
         let paths = document["paths"] as? [String: [String: Any]] ?? [:]
         for (path, methods) in paths {
-            for (method, value) in methods where ["get", "put", "post", "delete", "patch"].contains(method) {
+            for (method, value) in methods where RouteTable.methods.contains(method) {
                 let operation = value as? [String: Any] ?? [:]
                 let name = "\(method.uppercased()) \(path)"
                 guard let id = operation["operationId"] as? String else {

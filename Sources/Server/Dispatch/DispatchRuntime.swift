@@ -6,8 +6,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Dispatch as the server runs it: one adapter per dispatching platform (made by its plugin), the dispatcher, the
-/// poller and the callback intake, started with the server and stopped with it.
+/// Dispatch as the server runs it: one adapter per dispatching platform (made by its plugin),
+/// the dispatcher, the poller and the callback intake, started with the server and stopped with it.
 public final class DispatchRuntime: Service, Sendable {
     public let store: any DispatchStore
     public let intake: CallbackIntake

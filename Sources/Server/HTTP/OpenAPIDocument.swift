@@ -79,10 +79,13 @@ struct RouteTable: Sendable {
 
     let routes: [Route]
 
+    /// The keys of a path item that hold operations.
+    static let methods: Set<String> = ["get", "put", "post", "delete", "patch"]
+
     init(document: [String: Any]) {
         let paths = document["paths"] as? [String: [String: Any]] ?? [:]
         routes = paths.map { path, operations in
-            let methods = operations.keys.filter { ["get", "put", "post", "delete", "patch"].contains($0) }
+            let methods = operations.keys.filter(Self.methods.contains)
             let parameters = operations.values.compactMap { $0 as? [String: Any] }
                 .flatMap { $0["parameters"] as? [[String: Any]] ?? [] }
                 .filter { ($0["in"] as? String) == "query" }

@@ -49,12 +49,12 @@ extension PageRoutes {
 
         var operationID: String {
             switch self {
-            case .clear: "clearProducts"
-            case .trigger: "triggerProducts"
-            case .running, .success, .failed: "updateStates"
-            case .disable: "disableProducts"
-            case .pause: "pausePlan"
-            case .unpause: "unpausePlan"
+            case .clear: Operations.ClearProducts.id
+            case .trigger: Operations.TriggerProducts.id
+            case .running, .success, .failed: Operations.UpdateStates.id
+            case .disable: Operations.DisableProducts.id
+            case .pause: Operations.PausePlan.id
+            case .unpause: Operations.UnpausePlan.id
             }
         }
 
