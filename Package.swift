@@ -51,6 +51,7 @@ let package = Package(
                 .embedInCode("postgres/0002_dispatch.postgres.sql"),
                 .embedInCode("sqlite/0003_open_compute.sqlite.sql"),
                 .embedInCode("postgres/0003_open_compute.postgres.sql"),
+                .embedInCode("postgres/0004_change_log.postgres.sql"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -46,4 +46,16 @@ struct ChangeFeedTests {
         for version: Int64 in [2, 3, 3, 4] { feed.publish(change(version)) }
         #expect(feed.changes(of: dataset, after: 1, upTo: 4)?.map(\.version) == [2, 3, 4])
     }
+
+    @Test func endingAllStreamsFinishesSubscribersAndForgetsWhatWasKept() async {
+        let feed = ChangeFeed(retained: 10)
+        let stream = feed.subscribe(dataset)
+        feed.publish(change(2))
+        feed.endAll()
+        feed.publish(change(3))
+        var received: [Int64] = []
+        for await change in stream { received.append(change.version) }
+        #expect(received == [2], "the stream ends after what it had; nothing after the end")
+        #expect(feed.changes(of: dataset, after: 1, upTo: 2) == nil, "a reconnecting client starts over")
+    }
 }

@@ -32,7 +32,8 @@ struct OpenComputeMigrationTests {
         }
 
         let applied = try await migrate()
-        #expect(applied.map(\.version) == [3])
+        let known = database.backend == .postgres ? Migrations.postgres : Migrations.sqlite
+        #expect(applied.map(\.version) == known.dropFirst(2).map(\.version))
         #expect(try await dump(database) == before)
 
         let posted = try await post(kubernetesPlan(), to: store)
@@ -54,10 +55,19 @@ struct OpenComputeMigrationTests {
             return (store, { try await store.migrate() })
         case .postgres:
             let store = try await PostgresPlanStore.open(conninfo: database.url, maxConnections: 2)
+            // Today's store appends each change to the change log of migration 4; while it writes
+            // the previous release's rows it gets a scratch one, gone before migrating.
             _ = try await store.pool.withConnection {
-                try PostgresMigrator.migrate($0, migrations: Array(Migrations.postgres.prefix(2)))
+                _ = try PostgresMigrator.migrate($0, migrations: Array(Migrations.postgres.prefix(2)))
+                try $0.execute("CREATE TABLE change_log (seq bigserial, dataset_id uuid, version bigint, change text)")
             }
-            return (store, { try await store.migrate() })
+            return (
+                store,
+                {
+                    try await store.pool.withConnection { try $0.execute("DROP TABLE change_log") }
+                    return try await store.migrate()
+                }
+            )
         }
     }
 

@@ -4,8 +4,8 @@ import Synchronization
 /// Committed plan changes, fanned out to the event streams of this instance (`api.md` §5), with
 /// the most recent ones kept so a reconnecting client can catch up (`Last-Event-ID`).
 ///
-/// Changes arrive from this instance's orchestrator and, on PostgreSQL, from every instance by
-/// `LISTEN`; one change can therefore arrive twice, and subscribers drop what they have seen.
+/// Changes arrive from one source, in version order per plan and each once: this instance's
+/// orchestrator, or on PostgreSQL the store's change log, which holds every instance's commits.
 public final class ChangeFeed: Sendable {
     private struct Subscriber {
         let datasetID: UUID
@@ -37,6 +37,20 @@ public final class ChangeFeed: Sendable {
             return state.subscribers.values.filter { $0.datasetID == change.datasetID }.map(\.continuation)
         }
         for receiver in receivers { receiver.yield(change) }
+    }
+
+    /// Ends every subscription and forgets the retained changes: some changes were lost (the
+    /// change log was read too late), so clients must reconnect and start over from the plan.
+    public func endAll() {
+        let ended = state.withLock { state in
+            defer {
+                state.subscribers.removeAll()
+                state.recent.removeAll()
+                state.recentStart = 0
+            }
+            return state.subscribers.values.map(\.continuation)
+        }
+        for continuation in ended { continuation.finish() }
     }
 
     /// Changes of `datasetID` from now on, until the stream's consumer goes away.

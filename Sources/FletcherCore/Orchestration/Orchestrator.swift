@@ -16,7 +16,8 @@ public final class Orchestrator: Sendable {
     let pendingReports = Mutex([UUID: [PendingReport]]())
     /// Signalled after a commit that gave the dispatcher work (new attempts or cancels).
     public let dispatchWork = Wakeup()
-    /// Every change this orchestrator commits, for the events streams.
+    /// Every committed change, for the events streams: published here after each commit, or by
+    /// the store when it `deliversChanges` (then including other instances' commits).
     public let changes = ChangeFeed()
 
     public init(
@@ -94,7 +95,7 @@ public final class Orchestrator: Sendable {
         cache.put(datasetID, result.state)
         if result.dispatches { dispatchWork.signal() }
         result.transitions.count()
-        if !result.delta.isEmpty {
+        if !result.delta.isEmpty && !store.deliversChanges {
             changes.publish(PlanChange(datasetID: datasetID, delta: result.delta, version: result.state.version))
         }
     }

@@ -27,9 +27,16 @@ public protocol PlanStore: Sendable {
 
     /// How many of this build's migrations the database lacks (0 when ready to serve).
     func pendingMigrationCount() async throws -> Int
+
+    /// True when the store brings every committed change, of every instance, to the orchestrator's
+    /// `ChangeFeed` itself (PostgreSQL's change log); false when the orchestrator publishes its
+    /// own commits (a store only one instance uses).
+    var deliversChanges: Bool { get }
 }
 
 extension PlanStore {
+    public var deliversChanges: Bool { false }
+
     /// Whether the database answers and its schema is current (`/readyz`).
     public func readiness() async -> StoreReadiness {
         do {

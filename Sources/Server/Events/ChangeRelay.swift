@@ -2,8 +2,9 @@ import FletcherCore
 import FletcherPostgres
 import ServiceLifecycle
 
-/// On PostgreSQL, brings the changes other instances commit into this instance's feed, so an
-/// events stream shows every change whichever instance made it.
+/// On PostgreSQL, tells other instances of this one's commits and brings every instance's
+/// changes (this one's too) from the change log into this instance's feed, so an events stream
+/// shows every change once, whichever instance made it.
 struct ChangeRelay: Service {
     let orchestrator: Orchestrator
 

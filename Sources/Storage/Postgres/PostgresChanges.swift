@@ -1,41 +1,121 @@
 import FletcherCore
 import Foundation
 
-/// Plan changes across instances: each commit notifies `fletcher_changes` with the change as
-/// JSON (`PlanChange`), or, when that exceeds NOTIFY's 8,000-byte payload, with a marker that
-/// makes listeners read the plan instead.
+/// Plan changes across instances. Each write transaction appends its change to `change_log`; after
+/// commit the `CommitNotifier` sends a short NOTIFY, and every instance's relay reads the rows it
+/// has not seen, in sequence order, into its `ChangeFeed`. The relay is the feed's only source on
+/// PostgreSQL, so a change reaches each subscriber once whichever instance committed it.
 public enum PostgresChanges {
     static let channel = "fletcher_changes"
-    static let maxPayload = 7_900
+    /// How often the log is read when no notification arrives (a lost LISTEN connection).
+    static let fallbackInterval: Duration = .seconds(1)
+    /// Rows are kept this long; a relay that could not read for longer ends its streams.
+    static let retention: Duration = .seconds(600)
+    static let batch = 1_000
 
-    static func reload(_ datasetID: UUID, _ version: Int64) -> String {
-        #"{"dataset_id":"\#(datasetID.lowercasedString)","reload":true,"version":\#(version)}"#
-    }
-
-    /// Feeds the changes every instance commits into `feed` until the task is cancelled.
+    /// Tells this instance's events streams, and through NOTIFY other instances, of commits, and
+    /// feeds every instance's changes into `feed`, until the task is cancelled.
     public static func relay(from store: PostgresPlanStore, into feed: ChangeFeed) async {
         let listener = store.listen(channel: channel)
+        let wakeup = store.notifier.localChanges
         await withTaskCancellationHandler {
-            for await notification in listener.notifications {
-                guard let change = await decode(notification.payload, store: store) else { continue }
-                feed.publish(change)
+            await withDiscardingTaskGroup { group in
+                group.addTask { await store.notifier.run(on: store.pool) }
+                group.addTask {
+                    for await _ in listener.notifications { wakeup.signal() }
+                }
+                group.addTask {
+                    await follow(store, into: feed, wakeup: wakeup)
+                    listener.stop()
+                }
             }
         } onCancel: {
             listener.stop()
         }
     }
 
-    /// A change as sent, or for a reload marker the whole plan as one change of every product.
-    static func decode(_ payload: String, store: PostgresPlanStore) async -> PlanChange? {
-        guard let value = try? JSONValue(jsonText: payload) else { return nil }
-        if value["reload"] == .bool(true) {
-            guard case .string(let text) = value["dataset_id"], let id = UUID(uuidString: text),
-                case .int(let version) = value["version"], let plan = try? await store.plan(id)
-            else { return nil }
-            return PlanChange(
-                datasetID: id, version: version,
-                changes: plan.dataProducts.map(PlanChange.Product.init), paused: plan.dataset.paused)
+    private static func follow(_ store: PostgresPlanStore, into feed: ChangeFeed, wakeup: Wakeup) async {
+        var cursor: ChangeLogCursor?
+        var lastRead = ContinuousClock.now
+        var pruner = ChangeLogPruner(retention: retention)
+        while !Task.isCancelled {
+            do {
+                if cursor == nil { cursor = ChangeLogCursor(after: try await store.changeLogEnd()) }
+                let now = ContinuousClock.now
+                if now - lastRead > retention / 2 {
+                    // Rows may have been deleted unread: streams start over from the plan.
+                    feed.endAll()
+                    cursor = ChangeLogCursor(after: try await store.changeLogEnd())
+                }
+                var reading = cursor!
+                reading.expire(at: now)
+                let rows = try await store.changeLog(after: reading.high, gaps: reading.gapsParameter, limit: batch)
+                lastRead = ContinuousClock.now
+                for row in rows where reading.take(row.sequence, at: now) {
+                    if let change = try? JSONDecoder().decode(PlanChange.self, from: Data(row.change.utf8)) {
+                        feed.publish(change)
+                    }
+                }
+                cursor = reading
+                if let horizon = pruner.horizon(high: reading.high, at: now) {
+                    try? await store.pruneChangeLog(through: horizon)
+                }
+                if rows.count == batch { continue }
+            } catch {
+                // The database is away; the next read after it is back picks up where this left.
+            }
+            await wakeup.wait(upTo: fallbackInterval)
         }
-        return try? JSONDecoder().decode(PlanChange.self, from: Data(payload.utf8))
+    }
+}
+
+/// Decides when rows are old enough to delete: remembers the log's end once a minute and hands
+/// back the end seen `retention` ago. No timestamp column or index needed.
+struct ChangeLogPruner {
+    let retention: Duration
+    private var marks: [(at: ContinuousClock.Instant, high: Int64)] = []
+
+    init(retention: Duration) {
+        self.retention = retention
+    }
+
+    mutating func horizon(high: Int64, at now: ContinuousClock.Instant) -> Int64? {
+        if marks.last.map({ now - $0.at >= .seconds(60) }) ?? true { marks.append((now, high)) }
+        guard let oldest = marks.first, now - oldest.at >= retention else { return nil }
+        marks.removeFirst()
+        return oldest.high
+    }
+}
+
+extension PostgresPlanStore {
+    struct LoggedChange {
+        let sequence: Int64
+        let change: String
+    }
+
+    /// The newest sequence number in the log (0 when empty).
+    func changeLogEnd() async throws -> Int64 {
+        try await pool.withConnection { connection in
+            try connection.query("SELECT coalesce(max(seq), 0) FROM change_log").first.flatMap { $0[0] }
+                .flatMap(Int64.init) ?? 0
+        }
+    }
+
+    func changeLog(after high: Int64, gaps: String, limit: Int) async throws -> [LoggedChange] {
+        try await pool.withConnection { connection in
+            try connection.query(
+                "SELECT seq, change FROM change_log WHERE seq > $1 OR seq = ANY($2::bigint[]) ORDER BY seq LIMIT $3",
+                [String(high), gaps, String(limit)]
+            ).rows.compactMap { row in
+                guard let sequence = row[0].flatMap(Int64.init), let change = row[1] else { return nil }
+                return LoggedChange(sequence: sequence, change: change)
+            }
+        }
+    }
+
+    func pruneChangeLog(through horizon: Int64) async throws {
+        _ = try await pool.withConnection { connection in
+            try connection.query("DELETE FROM change_log WHERE seq <= $1", [String(horizon)])
+        }
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 /// database. Every mutation locks its dataset for the length of one short transaction.
 public final class PostgresPlanStore: PlanStore {
     let pool: PGPool
+    let notifier = CommitNotifier()
     /// Serialization failures and deadlocks are retried this many times before a client sees one.
     private static let attempts = 5
 
@@ -33,13 +34,16 @@ public final class PostgresPlanStore: PlanStore {
     public func withLockedDataset<T: Sendable>(
         _ datasetID: UUID, _ body: @escaping @Sendable (any PlanTransaction) throws -> T
     ) async throws -> T {
-        try await pool.withConnection { connection in
+        let notifier = notifier
+        return try await pool.withConnection { connection in
             var attempt = 1
             while true {
                 try connection.execute("BEGIN")
                 do {
-                    let result = try body(PostgresPlanTransaction(connection, datasetID: datasetID))
+                    let transaction = try PostgresPlanTransaction(connection, datasetID: datasetID)
+                    let result = try body(transaction)
                     try connection.execute("COMMIT")
+                    notifier.committed(change: transaction.wroteChange, dispatch: transaction.wroteDispatchWork)
                     return result
                 } catch let error as PGError where error.isRetryable && attempt < Self.attempts {
                     try? connection.execute("ROLLBACK")
@@ -75,6 +79,9 @@ public final class PostgresPlanStore: PlanStore {
     public func search(_ term: String, page: Int) async throws -> SearchPage {
         try await pool.withConnection { try PostgresPlanReads.search(term, page: page, on: $0) }
     }
+
+    /// The change log and its relay (`PostgresChanges`) deliver every instance's changes.
+    public var deliversChanges: Bool { true }
 
     public func pendingMigrationCount() async throws -> Int {
         try await pendingMigrations().count

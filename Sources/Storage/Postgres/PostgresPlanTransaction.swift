@@ -6,6 +6,9 @@ final class PostgresPlanTransaction: PlanTransaction {
     private let connection: PGConnection
     private let datasetID: UUID
     let storedVersion: Int64?
+    /// What the transaction wrote that listeners are told of after it commits.
+    private(set) var wroteChange = false
+    private(set) var wroteDispatchWork = false
 
     /// Takes the dataset's lock: a transaction-scoped advisory lock on its id (which also covers
     /// a dataset not created yet, so two first posts take turns), then the row itself.
@@ -103,16 +106,17 @@ final class PostgresPlanTransaction: PlanTransaction {
                     RETURNING 1)
                 """)
         }
-        // Every instance's events streams hear of the change, at commit and only if it commits.
+        // Every instance's events streams read the change from the log once this commits.
         let change = PlanChange(datasetID: datasetID, delta: delta, version: version).json
-        let payload =
-            change.utf8.count <= PostgresChanges.maxPayload ? change : PostgresChanges.reload(datasetID, version)
-        parts.append("n AS (SELECT pg_notify('\(PostgresChanges.channel)', \(parameter(payload))))")
-        try connection.query("WITH " + parts.joined(separator: ",\n") + "\nSELECT 1 FROM n", parameters)
+        parts.append(
+            "c AS (INSERT INTO change_log (dataset_id, version, change) VALUES ($1::uuid, $2::bigint, \(parameter(change))))"
+        )
+        try connection.query("WITH " + parts.joined(separator: ",\n") + "\nSELECT 1", parameters)
+        wroteChange = true
     }
 
     func record(_ runs: RunChanges, datasetID: UUID, at now: Timestamp) throws {
         precondition(datasetID == self.datasetID, "a transaction writes only the dataset it locked")
-        try PostgresRuns.record(runs, datasetID: datasetID, at: now, on: connection)
+        if try PostgresRuns.record(runs, datasetID: datasetID, at: now, on: connection) { wroteDispatchWork = true }
     }
 }

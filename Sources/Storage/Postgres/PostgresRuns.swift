@@ -3,7 +3,7 @@ import Foundation
 
 /// Run history and outbox rows, written inside the plan transaction that changed the attempts.
 enum PostgresRuns {
-    /// Dispatchers of every instance listen here; the notification is sent at commit.
+    /// Dispatchers of every instance listen here; the `CommitNotifier` sends after commit.
     static let channel = "fletcher_dispatch"
 
     static let runColumns = """
@@ -12,7 +12,11 @@ enum PostgresRuns {
         \(PostgresRows.micros("started_at")), \(PostgresRows.micros("finished_at")), passback::text, last_error
         """
 
-    static func record(_ runs: RunChanges, datasetID: UUID, at now: Timestamp, on connection: PGConnection) throws {
+    /// Returns whether dispatchers have new work (a submit or a cancel).
+    static func record(_ runs: RunChanges, datasetID: UUID, at now: Timestamp, on connection: PGConnection) throws
+        -> Bool
+    {
+        var dispatchWork = !runs.started.isEmpty
         let dataset = datasetID.lowercasedString
         let time = String(now.microsecondsSinceEpoch)
         let at = PostgresRows.timestamp("$2::bigint")
@@ -36,7 +40,7 @@ enum PostgresRuns {
                     INSERT INTO outbox (run_id, kind, dataset_id, data_product_id, compute, attempt_no, next_attempt_at)
                     SELECT run_id, 'dispatch', $1::uuid, data_product_id, compute, 1, \(at) FROM r
                     RETURNING 1)
-                SELECT pg_notify('\(channel)', '') FROM (SELECT count(*) FROM o) AS written
+                SELECT 1
                 """, [dataset, time, rows.jsonText])
         }
         for progress in runs.progressed {
@@ -55,7 +59,7 @@ enum PostgresRuns {
         if !runs.superseded.isEmpty {
             let ids = "{" + runs.superseded.map(\.lowercasedString).joined(separator: ",") + "}"
             // One snapshot for all three parts: `withdrawn` tells which submits were still unclaimed.
-            try connection.query(
+            let cancels = try connection.query(
                 """
                 WITH s AS (
                     UPDATE run SET state = 'superseded', finished_at = \(at) WHERE run_id = ANY($1::uuid[])
@@ -72,9 +76,11 @@ enum PostgresRuns {
                         AND s.run_id NOT IN (SELECT run_id FROM withdrawn))
                     ON CONFLICT DO NOTHING
                     RETURNING 1)
-                SELECT pg_notify('\(channel)', '') FROM (SELECT count(*) AS n FROM c) AS written WHERE n > 0
+                SELECT count(*) FROM c
                 """, [ids, time])
+            if cancels.first?[0].flatMap(Int.init) ?? 0 > 0 { dispatchWork = true }
         }
+        return dispatchWork
     }
 
     static func runRecord(_ row: [String?]) throws -> RunRecord {
