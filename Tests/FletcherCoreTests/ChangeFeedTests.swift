@@ -8,8 +8,26 @@ import Testing
 struct ChangeFeedTests {
     private let dataset = UUID()
 
-    private func change(_ version: Int64, of dataset: UUID? = nil) -> PlanChange {
-        PlanChange(datasetID: dataset ?? self.dataset, version: version, changes: [], paused: nil)
+    private func change(_ version: Int64, of dataset: UUID? = nil) -> FeedChange {
+        FeedChange(PlanChange(datasetID: dataset ?? self.dataset, version: version, changes: [], paused: nil))
+    }
+
+    /// The hand-written JSON of a change is what the events stream always sent: the encoder's,
+    /// keys sorted, nulls written, `paused` only when the change paused or unpaused.
+    @Test(arguments: [nil, true, false])
+    func aChangeIsWrittenAsTheEncoderWouldWriteIt(paused: Bool?) throws {
+        let products = [
+            PlanChange.Product(
+                id: UUID(), state: .running, runID: UUID(), link: "https://ci/job?a=1&b=\"x\"\u{e9}/",
+                modifiedDate: Timestamp(microsecondsSinceEpoch: 1_764_573_120_123_456)),
+            PlanChange.Product(
+                id: UUID(), state: .waiting, runID: nil, link: nil,
+                modifiedDate: Timestamp(microsecondsSinceEpoch: 1_764_573_120_000_001)),
+        ]
+        let change = PlanChange(datasetID: dataset, version: 42, changes: products, paused: paused)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(change.json == String(decoding: try encoder.encode(change), as: UTF8.self))
     }
 
     @Test func theMissedChangesComeInOrder() {

@@ -235,9 +235,11 @@ final class CountingStore: PlanStore {
         let inner: any PlanTransaction
         let store: CountingStore
         var storedVersion: Int64? { inner.storedVersion }
+        /// Counted once read: a store may ask for the read first (PostgreSQL's `PlanNotRead`).
         func loadPlan() throws -> PlanState? {
+            let plan = try inner.loadPlan()
             store.count.withLock { $0 += 1 }
-            return try inner.loadPlan()
+            return plan
         }
         func write(_ delta: PlanDelta, datasetID: UUID, version: Int64, at now: Timestamp) throws {
             try inner.write(delta, datasetID: datasetID, version: version, at: now)

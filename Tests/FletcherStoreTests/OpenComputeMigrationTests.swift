@@ -57,14 +57,14 @@ struct OpenComputeMigrationTests {
             let store = try await PostgresPlanStore.open(conninfo: database.url, maxConnections: 2)
             // Today's store appends each change to the change log of migration 4; while it writes
             // the previous release's rows it gets a scratch one, gone before migrating.
-            _ = try await store.pool.withConnection {
+            _ = try await store.administration.withConnection {
                 _ = try PostgresMigrator.migrate($0, migrations: Array(Migrations.postgres.prefix(2)))
                 try $0.execute("CREATE TABLE change_log (seq bigserial, dataset_id uuid, version bigint, change text)")
             }
             return (
                 store,
                 {
-                    try await store.pool.withConnection { try $0.execute("DROP TABLE change_log") }
+                    try await store.administration.withConnection { try $0.execute("DROP TABLE change_log") }
                     return try await store.migrate()
                 }
             )

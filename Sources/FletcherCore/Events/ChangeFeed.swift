@@ -9,12 +9,12 @@ import Synchronization
 public final class ChangeFeed: Sendable {
     private struct Subscriber {
         let datasetID: UUID
-        let continuation: AsyncStream<PlanChange>.Continuation
+        let continuation: AsyncStream<FeedChange>.Continuation
     }
 
     private struct State {
         var subscribers: [UUID: Subscriber] = [:]
-        var recent: [PlanChange] = []
+        var recent: [FeedChange] = []
         var recentStart = 0
     }
 
@@ -26,8 +26,8 @@ public final class ChangeFeed: Sendable {
         self.retained = retained
     }
 
-    public func publish(_ change: PlanChange) {
-        let receivers = state.withLock { state -> [AsyncStream<PlanChange>.Continuation] in
+    public func publish(_ change: FeedChange) {
+        let receivers = state.withLock { state -> [AsyncStream<FeedChange>.Continuation] in
             if state.recent.count < retained {
                 state.recent.append(change)
             } else {
@@ -54,9 +54,9 @@ public final class ChangeFeed: Sendable {
     }
 
     /// Changes of `datasetID` from now on, until the stream's consumer goes away.
-    public func subscribe(_ datasetID: UUID) -> AsyncStream<PlanChange> {
+    public func subscribe(_ datasetID: UUID) -> AsyncStream<FeedChange> {
         let (stream, continuation) = AsyncStream.makeStream(
-            of: PlanChange.self, bufferingPolicy: .bufferingNewest(1_000))
+            of: FeedChange.self, bufferingPolicy: .bufferingNewest(1_000))
         let id = UUID()
         state.withLock { $0.subscribers[id] = Subscriber(datasetID: datasetID, continuation: continuation) }
         continuation.onTermination = { [weak self] _ in
@@ -67,14 +67,14 @@ public final class ChangeFeed: Sendable {
 
     /// The retained changes of `datasetID` after `version`, in order, or nil when some of them
     /// are no longer retained (the client must start over from the plan).
-    public func changes(of datasetID: UUID, after version: Int64, upTo current: Int64) -> [PlanChange]? {
+    public func changes(of datasetID: UUID, after version: Int64, upTo current: Int64) -> [FeedChange]? {
         guard version < current else { return [] }
         let kept = state.withLock { state in
             (state.recent[state.recentStart...] + state.recent[..<state.recentStart])
                 .filter { $0.datasetID == datasetID && $0.version > version && $0.version <= current }
         }
         var expected = version + 1
-        var ordered: [PlanChange] = []
+        var ordered: [FeedChange] = []
         for change in kept.sorted(by: { $0.version < $1.version }) where change.version >= expected {
             guard change.version == expected else { return nil }
             ordered.append(change)

@@ -76,10 +76,41 @@ public struct PlanChange: Codable, Sendable, Hashable {
         try container.encodeIfPresent(paused, forKey: .paused)
     }
 
-    /// Compact JSON with sorted keys (one SSE `data:` line, one NOTIFY payload).
+    /// Compact JSON with sorted keys (one SSE `data:` line, one change log row). Written with
+    /// `JSONValue`'s writer: it runs for every committed change, and `JSONEncoder` costs several
+    /// times more.
     public var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
+        var object: [String: JSONValue] = [
+            "changes": .array(
+                changes.map { product in
+                    .object([
+                        "id": .string(product.id.lowercasedString), "state": .string(product.state.rawValue),
+                        "run_id": product.runID.map { .string($0.lowercasedString) } ?? .null,
+                        "link": product.link.map(JSONValue.string) ?? .null,
+                        "modified_date": .string(product.modifiedDate.rfc3339),
+                    ])
+                }),
+            "dataset_id": .string(datasetID.lowercasedString), "version": .int(version),
+        ]
+        if let paused { object["paused"] = .bool(paused) }
+        return JSONValue.object(object).jsonText
+    }
+}
+
+/// A committed change as the feed hands it out: its plan, its version and its JSON, encoded once
+/// however many streams send it.
+public struct FeedChange: Sendable, Hashable {
+    public let datasetID: UUID
+    public let version: Int64
+    public let json: String
+
+    public init(datasetID: UUID, version: Int64, json: String) {
+        self.datasetID = datasetID
+        self.version = version
+        self.json = json
+    }
+
+    public init(_ change: PlanChange) {
+        self.init(datasetID: change.datasetID, version: change.version, json: change.json)
     }
 }

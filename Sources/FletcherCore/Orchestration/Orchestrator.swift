@@ -96,7 +96,8 @@ public final class Orchestrator: Sendable {
         if result.dispatches { dispatchWork.signal() }
         result.transitions.count()
         if !result.delta.isEmpty && !store.deliversChanges {
-            changes.publish(PlanChange(datasetID: datasetID, delta: result.delta, version: result.state.version))
+            changes.publish(
+                FeedChange(PlanChange(datasetID: datasetID, delta: result.delta, version: result.state.version)))
         }
     }
 

@@ -43,12 +43,12 @@ enum EventsRoute {
     }
 
     private enum Outgoing: Sendable {
-        case change(PlanChange)
+        case change(FeedChange)
         case heartbeat
     }
 
     private static func forward(
-        _ subscription: AsyncStream<PlanChange>, after version: Int64, heartbeat: Duration,
+        _ subscription: AsyncStream<FeedChange>, after version: Int64, heartbeat: Duration,
         to writer: inout any ResponseBodyWriter
     ) async throws {
         let (outgoing, continuation) = AsyncStream.makeStream(of: Outgoing.self)
@@ -82,7 +82,7 @@ enum EventsRoute {
         }
     }
 
-    static func event(_ change: PlanChange) -> ByteBuffer {
+    static func event(_ change: FeedChange) -> ByteBuffer {
         ByteBuffer(string: "id: \(change.version)\nevent: change\ndata: \(change.json)\n\n")
     }
 

@@ -7,7 +7,7 @@ import Synchronization
 /// channels have news, and `run` sends at most one empty NOTIFY per channel per `interval` in a
 /// transaction of its own that writes nothing. Listeners read what changed from the tables.
 final class CommitNotifier: Sendable {
-    static let interval: Duration = .milliseconds(5)
+    static let interval: Duration = .milliseconds(10)
 
     /// Signalled at once for this instance's own changes: its relay need not wait for a NOTIFY.
     let localChanges = Wakeup()
@@ -34,9 +34,8 @@ final class CommitNotifier: Sendable {
                 return channels.sorted()
             }
             guard !channels.isEmpty else { continue }
-            let statement = channels.map { "NOTIFY \($0)" }.joined(separator: "; ")
             // A lost notification costs a listener at most its fallback interval.
-            _ = try? await pool.withConnection { try $0.execute(statement) }
+            _ = try? await pool.pipeline(channels.map { PGStatement("NOTIFY \($0)") })
             try? await Task.sleep(for: Self.interval)
         }
     }

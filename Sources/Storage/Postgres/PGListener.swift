@@ -1,69 +1,63 @@
-import CLibPQ
 import Foundation
 import Synchronization
 
-/// `LISTEN` on a dedicated connection and its own thread: every `NOTIFY` on the channel,
-/// from any instance on the database, arrives on `notifications`. A lost connection is reopened
-/// (and the channel listened to again) after a second; notifications sent meanwhile are missed,
-/// so consumers must also poll what matters (the dispatcher's 1 s fallback, the events stream's
-/// catch-up by version).
+/// `LISTEN` on a connection of its own, driven by one of the store's loops: every `NOTIFY` on
+/// the channel, from any instance on the database, arrives on `notifications`. A lost
+/// connection is reopened (and the channel listened to again) after a second; notifications sent
+/// meanwhile are missed, so consumers also look for themselves now and then (the dispatcher's
+/// idle look, the change relay's read once a second).
 public final class PGListener: Sendable {
     public struct Notification: Sendable, Hashable {
         public let channel: String
         public let payload: String
     }
 
+    /// The connection, touched only on the loop.
+    private final class Current: @unchecked Sendable {
+        var connection: PGWireConnection?
+        var stopped = false
+    }
+
     public let notifications: AsyncStream<Notification>
     private let continuation: AsyncStream<Notification>.Continuation
-    private let stopped = Atomic<Bool>(false)
+    private let loop: PGLoop
+    private let current = Current()
 
-    /// Starts listening to `channel` (a plain identifier) on a connection of its own.
-    public init(conninfo: String, channel: String) {
+    /// Starts listening to `channel` (a plain identifier).
+    init(conninfo: String, channel: String, loop: PGLoop) {
         precondition(channel.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }, "channel must be an identifier")
         (notifications, continuation) = AsyncStream.makeStream(of: Notification.self)
-        let thread = Thread { [self] in run(conninfo: conninfo, channel: channel) }
-        thread.name = "fletcher.postgres.listen"
-        thread.start()
+        self.loop = loop
+        loop.execute { [self] in listen(conninfo: conninfo, channel: channel) }
     }
 
-    /// Stops listening and finishes `notifications` (within a second).
+    /// Stops listening and finishes `notifications`.
     public func stop() {
-        stopped.store(true, ordering: .relaxed)
+        loop.execute { [self] in
+            current.stopped = true
+            current.connection?.close(because: .connectionLost("stopped"))
+            continuation.finish()
+        }
     }
 
-    private func run(conninfo: String, channel: String) {
-        while !stopped.load(ordering: .relaxed) {
-            if let connection = try? PGConnection(conninfo: conninfo),
-                (try? connection.execute("LISTEN \(channel)")) != nil
-            {
-                connection.waitForNotifications(until: { self.stopped.load(ordering: .relaxed) }) { notification in
-                    continuation.yield(notification)
-                }
+    private func listen(conninfo: String, channel: String) {
+        guard !current.stopped else { return }
+        PGWireConnection.connect(conninfo, on: loop, timeout: PGPool.connectTimeout) { [self] connection, _ in
+            guard let connection, !current.stopped else { return retry(conninfo: conninfo, channel: channel) }
+            current.connection = connection
+            connection.onNotification = { [continuation] channel, payload in
+                continuation.yield(Notification(channel: channel, payload: payload))
             }
-            if !stopped.load(ordering: .relaxed) { Thread.sleep(forTimeInterval: 1) }
+            connection.onClose = { [self] _ in
+                current.connection = nil
+                retry(conninfo: conninfo, channel: channel)
+            }
+            connection.send([PGStatement("LISTEN \(channel)")]) { _ in }
         }
-        continuation.finish()
     }
-}
 
-extension PGConnection {
-    /// Blocks on the connection's socket, delivering notifications, until `shouldStop` or the
-    /// connection fails. Wakes at least every second to check `shouldStop`.
-    func waitForNotifications(until shouldStop: () -> Bool, deliver: (PGListener.Notification) -> Void) {
-        let socket = PQsocket(handle)
-        guard socket >= 0 else { return }
-        while !shouldStop() {
-            var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, 1000)
-            if ready < 0 && errno != EINTR { return }
-            guard ready > 0 else { continue }
-            guard PQconsumeInput(handle) == 1 else { return }  // the connection is gone
-            while let raw = PQnotifies(handle) {
-                deliver(
-                    PGListener.Notification(
-                        channel: String(cString: raw.pointee.relname), payload: String(cString: raw.pointee.extra)))
-                PQfreemem(raw)
-            }
-        }
+    private func retry(conninfo: String, channel: String) {
+        guard !current.stopped else { return }
+        loop.schedule(after: .seconds(1)) { [self] in listen(conninfo: conninfo, channel: channel) }
     }
 }

@@ -1,96 +1,200 @@
-import Dispatch
 import FletcherCore
 import Metrics
 import Synchronization
 
-/// A bounded pool of libpq connections (`MAX_CONNECTIONS`), each confined to a serial queue of
-/// its own so blocking libpq calls never occupy Swift's cooperative pool.
+/// A bounded pool of pipelined libpq connections (`MAX_CONNECTIONS`) spread over one or two
+/// `PGLoop` threads; nothing here blocks a thread of Swift's cooperative pool.
 ///
-/// Connections open lazily and are replaced after a failure: a lost database makes calls fail
-/// fast with `StoreUnavailable`, and the next call after it is back reconnects by itself.
+/// Connections open when first lent and are replaced after a failure: a lost database makes
+/// calls fail fast with `StoreUnavailable`, and the next call after it is back reconnects by
+/// itself. Waiting for a free connection ends when the waiting task is cancelled, or after
+/// `acquireTimeout` with `StoreUnavailable` (503 and `Retry-After` for an API client).
 final class PGPool: Sendable {
-    private final class Slot: @unchecked Sendable {
-        // Safety: `connection` is only touched on `queue`.
-        let queue: DispatchQueue
-        var connection: PGConnection?
+    /// One connection place, bound to a loop. `connection` is only touched on that loop.
+    final class Slot: @unchecked Sendable {
+        let loop: PGLoop
+        var connection: PGWireConnection?
 
-        init(index: Int) { queue = DispatchQueue(label: "fletcher.postgres.\(index)") }
+        init(loop: PGLoop) { self.loop = loop }
+
+        /// On the loop: the slot's connection, opened (again) when it has none or it is not idle.
+        func connected(_ conninfo: String, _ completion: @escaping (PGWireConnection?, PGError?) -> Void) {
+            if let connection, connection.isIdle { return completion(connection, nil) }
+            connection?.close(because: .connectionLost("replaced"))
+            connection = nil
+            PGWireConnection.connect(conninfo, on: loop, timeout: PGPool.connectTimeout) { [self] connection, error in
+                self.connection = connection
+                connection?.onClose = { [weak self, weak connection] _ in
+                    if self?.connection === connection { self?.connection = nil }
+                }
+                completion(connection, error)
+            }
+        }
+    }
+
+    private struct Waiter {
+        let id: Int
+        let continuation: CheckedContinuation<Int, any Error>
     }
 
     private struct State {
         var idle: [Int]
-        var waiters: [CheckedContinuation<Int, Never>] = []
+        var waiters: [Waiter] = []
+        /// Waiters between being numbered and waiting, and those of them abandoned meanwhile.
+        var arriving: Set<Int> = []
+        var abandoned: [Int: any Error] = [:]
+        var nextWaiter = 0
+        var started = false
     }
 
+    static let acquireTimeout: Duration = .seconds(5)
+    static let connectTimeout: Duration = .seconds(5)
+
     let conninfo: String
+    private let loops: [PGLoop]
     private let slots: [Slot]
     private let state: Mutex<State>
 
     init(conninfo: String, size: Int) {
         self.conninfo = conninfo
-        slots = (0..<size).map(Slot.init)
+        let loops = (0..<min(2, max(size, 1))).map { PGLoop(name: "fletcher.postgres.\($0)") }
+        self.loops = loops
+        slots = (0..<size).map { Slot(loop: loops[$0 % loops.count]) }
         state = Mutex(State(idle: Array((0..<size).reversed())))
     }
 
-    /// Runs `body` with a connection on that connection's own thread.
-    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
-        let index = await acquire()
+    /// Stops the loop threads; connections close and calls in flight fail.
+    func shutdown() {
+        for loop in loops { loop.stop() }
+    }
+
+    /// A loop for work outside the pool (a listener's connection).
+    var listenerLoop: PGLoop {
+        startIfNeeded()
+        return loops[0]
+    }
+
+    /// Runs `work` on the loop of a free connection and waits until it calls back; the
+    /// connection is lent to this call alone until then.
+    func onConnection<T: Sendable>(
+        _ work: @escaping @Sendable (PGWireConnection, @escaping @Sendable (Result<T, any Error>) -> Void) -> Void
+    ) async throws -> T {
+        let index = try await acquire()
         defer { release(index) }
         let slot = slots[index]
         let conninfo = conninfo
         return try await withCheckedThrowingContinuation { continuation in
-            slot.queue.async {
-                do {
-                    if slot.connection?.isHealthy != true {
-                        slot.connection = nil
-                        slot.connection = try PGConnection(conninfo: conninfo)
+            slot.loop.execute {
+                slot.connected(conninfo) { connection, error in
+                    guard let connection else {
+                        return continuation.resume(throwing: Self.storeError(error ?? .connectionLost("no connection")))
                     }
-                    continuation.resume(returning: try body(slot.connection!))
-                } catch let error as PGError where error.isConnectionFailure {
-                    slot.connection = nil  // reconnect on next use
-                    continuation.resume(throwing: StoreUnavailable(reason: error.message))
-                } catch {
-                    continuation.resume(throwing: error)
+                    work(connection) { result in continuation.resume(with: result.mapError(Self.storeError)) }
                 }
             }
         }
     }
 
-    /// Connections in use and how long callers wait for one (`api.md` §6). Looked up at each use,
-    /// not kept: the metrics system may be set up after the pool is opened.
+    /// Sends `statements` as one pipeline (one round trip); one `PGRows` per statement.
+    func pipeline(_ statements: [PGStatement]) async throws -> [PGRows] {
+        try await onConnection { connection, done in
+            connection.send(statements) { result in done(result.mapError { $0 }) }
+        }
+    }
+
+    func query(_ sql: String, _ parameters: [String?] = []) async throws -> PGRows {
+        try await pipeline([PGStatement(sql, parameters)])[0]
+    }
+
+    /// Runs `statement` in a transaction whose commit does not wait for the WAL to reach disk,
+    /// in one round trip. Only for writes a crash may lose without harm: dispatch bookkeeping that
+    /// idempotent resubmission repairs (a lost claim or submission record means one more submit
+    /// with the same key).
+    func unsynchronized(_ statement: PGStatement) async throws -> PGRows {
+        try await pipeline([
+            PGStatement("BEGIN"), PGStatement("SET LOCAL synchronous_commit = off"), statement, PGStatement("COMMIT"),
+        ])[2]
+    }
+
+    private static func storeError(_ error: any Error) -> any Error {
+        guard let error = error as? PGError, error.isConnectionFailure else { return error }
+        return StoreUnavailable(reason: error.message)
+    }
+
+    /// Connections in use and how long callers wait for one. Looked up at each use, not kept:
+    /// the metrics system may be set up after the pool is opened.
     private var inUse: Gauge { Gauge(label: "fletcher_db_pool_in_use") }
     private var waited: Metrics.Timer { Metrics.Timer(label: "fletcher_db_pool_wait_seconds") }
 
-    private func acquire() async -> Int {
+    private func startIfNeeded() {
+        let start = state.withLock { state in
+            defer { state.started = true }
+            return !state.started
+        }
+        if start { for loop in loops { loop.start() } }
+    }
+
+    private func acquire() async throws -> Int {
+        startIfNeeded()
         let started = ContinuousClock.now
-        let index = await take()
-        let elapsed = ContinuousClock.now - started
-        waited.recordNanoseconds(elapsed.inNanoseconds)
+        let index = try await take()
+        waited.recordNanoseconds((ContinuousClock.now - started).inNanoseconds)
         inUse.record(state.withLock { slots.count - $0.idle.count })
         return index
     }
 
-    private func take() async -> Int {
+    private func take() async throws -> Int {
         if let index = state.withLock({ $0.idle.popLast() }) { return index }
-        return await withCheckedContinuation { continuation in
-            let ready: Int? = state.withLock { state in
-                if let index = state.idle.popLast() { return index }
-                state.waiters.append(continuation)
-                return nil
+        let id = state.withLock { state in
+            state.nextWaiter += 1
+            state.arriving.insert(state.nextWaiter)
+            return state.nextWaiter
+        }
+        let timeout = Task {
+            try await Task.sleep(for: Self.acquireTimeout)
+            abandon(
+                id,
+                StoreUnavailable(
+                    reason: "all \(slots.count) database connections stayed busy for \(Self.acquireTimeout)"))
+        }
+        defer { timeout.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let ready: Result<Int, any Error>? = state.withLock { state in
+                    state.arriving.remove(id)
+                    if let error = state.abandoned.removeValue(forKey: id) { return .failure(error) }
+                    if let index = state.idle.popLast() { return .success(index) }
+                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    return nil
+                }
+                if let ready { continuation.resume(with: ready) }
             }
-            if let ready { continuation.resume(returning: ready) }
+        } onCancel: {
+            abandon(id, CancellationError())
         }
     }
 
+    /// Ends the wait of waiter `id` with `error`; remembered if it has not started waiting yet.
+    private func abandon(_ id: Int, _ error: any Error) {
+        let waiter: Waiter? = state.withLock { state in
+            guard let position = state.waiters.firstIndex(where: { $0.id == id }) else {
+                if state.arriving.contains(id) { state.abandoned[id] = error }
+                return nil
+            }
+            return state.waiters.remove(at: position)
+        }
+        waiter?.continuation.resume(throwing: error)
+    }
+
     private func release(_ index: Int) {
-        let waiter: CheckedContinuation<Int, Never>? = state.withLock { state in
+        let waiter: Waiter? = state.withLock { state in
             if state.waiters.isEmpty {
                 state.idle.append(index)
                 return nil
             }
             return state.waiters.removeFirst()
         }
-        waiter?.resume(returning: index)
+        waiter?.continuation.resume(returning: index)
         inUse.record(state.withLock { slots.count - $0.idle.count })
     }
 }

@@ -9,6 +9,9 @@ public enum PostgresChanges {
     static let channel = "fletcher_changes"
     /// How often the log is read when no notification arrives (a lost LISTEN connection).
     static let fallbackInterval: Duration = .seconds(1)
+    /// Reads of the log are at least this far apart: under load one read takes the changes of
+    /// many commits, instead of one read (and one wake-up) per commit.
+    static let readInterval: Duration = .milliseconds(5)
     /// Rows are kept this long; a relay that could not read for longer ends its streams.
     static let retention: Duration = .seconds(600)
     static let batch = 1_000
@@ -37,8 +40,12 @@ public enum PostgresChanges {
     private static func follow(_ store: PostgresPlanStore, into feed: ChangeFeed, wakeup: Wakeup) async {
         var cursor: ChangeLogCursor?
         var lastRead = ContinuousClock.now
+        var lastAttempt = ContinuousClock.now
         var pruner = ChangeLogPruner(retention: retention)
         while !Task.isCancelled {
+            let sinceLast = ContinuousClock.now - lastAttempt
+            if sinceLast < readInterval { try? await Task.sleep(for: readInterval - sinceLast) }
+            lastAttempt = ContinuousClock.now
             do {
                 if cursor == nil { cursor = ChangeLogCursor(after: try await store.changeLogEnd()) }
                 let now = ContinuousClock.now
@@ -51,11 +58,7 @@ public enum PostgresChanges {
                 reading.expire(at: now)
                 let rows = try await store.changeLog(after: reading.high, gaps: reading.gapsParameter, limit: batch)
                 lastRead = ContinuousClock.now
-                for row in rows where reading.take(row.sequence, at: now) {
-                    if let change = try? JSONDecoder().decode(PlanChange.self, from: Data(row.change.utf8)) {
-                        feed.publish(change)
-                    }
-                }
+                for row in rows where reading.take(row.sequence, at: now) { feed.publish(row.change) }
                 cursor = reading
                 if let horizon = pruner.horizon(high: reading.high, at: now) {
                     try? await store.pruneChangeLog(through: horizon)
@@ -90,32 +93,32 @@ struct ChangeLogPruner {
 extension PostgresPlanStore {
     struct LoggedChange {
         let sequence: Int64
-        let change: String
+        let change: FeedChange
     }
 
     /// The newest sequence number in the log (0 when empty).
     func changeLogEnd() async throws -> Int64 {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT coalesce(max(seq), 0) FROM change_log").first.flatMap { $0[0] }
-                .flatMap(Int64.init) ?? 0
-        }
+        try await pool.query("SELECT coalesce(max(seq), 0) FROM change_log").first.flatMap { $0[0] }
+            .flatMap(Int64.init) ?? 0
     }
 
     func changeLog(after high: Int64, gaps: String, limit: Int) async throws -> [LoggedChange] {
-        try await pool.withConnection { connection in
-            try connection.query(
-                "SELECT seq, change FROM change_log WHERE seq > $1 OR seq = ANY($2::bigint[]) ORDER BY seq LIMIT $3",
-                [String(high), gaps, String(limit)]
-            ).rows.compactMap { row in
-                guard let sequence = row[0].flatMap(Int64.init), let change = row[1] else { return nil }
-                return LoggedChange(sequence: sequence, change: change)
-            }
+        try await pool.query(
+            """
+            SELECT seq, dataset_id, version, change FROM change_log
+            WHERE seq > $1 OR seq = ANY($2::bigint[]) ORDER BY seq LIMIT $3
+            """,
+            [String(high), gaps, String(limit)]
+        ).rows.compactMap { row in
+            guard let sequence = row[0].flatMap(Int64.init), let datasetID = row[1].flatMap(UUID.init(uuidString:)),
+                let version = row[2].flatMap(Int64.init), let json = row[3]
+            else { return nil }
+            return LoggedChange(
+                sequence: sequence, change: FeedChange(datasetID: datasetID, version: version, json: json))
         }
     }
 
     func pruneChangeLog(through horizon: Int64) async throws {
-        _ = try await pool.withConnection { connection in
-            try connection.query("DELETE FROM change_log WHERE seq <= $1", [String(horizon)])
-        }
+        _ = try await pool.query("DELETE FROM change_log WHERE seq <= $1", [String(horizon)])
     }
 }

@@ -3,30 +3,44 @@ import Foundation
 
 /// The queries that read plans, shared by plain reads and the write transaction.
 enum PostgresPlanReads {
-    static func plan(_ datasetID: UUID, on connection: PGConnection) throws -> Plan? {
+    /// The three reads of a whole plan, to send as one pipeline.
+    static func planStatements(_ datasetID: UUID) -> [PGStatement] {
         let id = datasetID.lowercasedString
-        guard
-            let datasetRow = try connection.query(
-                "SELECT \(PostgresRows.datasetColumns) FROM dataset WHERE id = $1", [id]
-            ).first
-        else { return nil }
-        let products = try connection.query(
-            "SELECT \(PostgresRows.productColumns) FROM data_product WHERE dataset_id = $1 ORDER BY position", [id]
-        ).rows.map(PostgresRows.product)
-        let dependencies = try connection.query(
-            "SELECT \(PostgresRows.dependencyColumns) FROM dependency WHERE dataset_id = $1 ORDER BY position", [id]
-        ).rows.map(PostgresRows.dependency)
-        return Plan(dataset: try PostgresRows.dataset(datasetRow), dataProducts: products, dependencies: dependencies)
+        return [
+            PGStatement("SELECT \(PostgresRows.datasetColumns) FROM dataset WHERE id = $1", [id]),
+            PGStatement(
+                "SELECT \(PostgresRows.productColumns) FROM data_product WHERE dataset_id = $1 ORDER BY position", [id]),
+            PGStatement(
+                "SELECT \(PostgresRows.dependencyColumns) FROM dependency WHERE dataset_id = $1 ORDER BY position", [id]
+            ),
+        ]
     }
 
-    static func dataProduct(_ datasetID: UUID, _ productID: UUID, on connection: PGConnection) throws -> DataProduct? {
-        try connection.query(
+    /// The plan from the results of `planStatements`.
+    static func plan(from results: ArraySlice<PGRows>) throws -> Plan? {
+        let results = Array(results)
+        guard results.count == 3, let datasetRow = results[0].first else { return nil }
+        return Plan(
+            dataset: try PostgresRows.dataset(datasetRow), dataProducts: try results[1].rows.map(PostgresRows.product),
+            dependencies: try results[2].rows.map(PostgresRows.dependency))
+    }
+
+    /// One snapshot for the three reads, so a plan is never read half-changed; one round trip.
+    static func plan(_ datasetID: UUID, in pool: PGPool) async throws -> Plan? {
+        let results = try await pool.pipeline(
+            [PGStatement("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")] + planStatements(datasetID)
+                + [PGStatement("COMMIT")])
+        return try plan(from: results[1...3])
+    }
+
+    static func dataProduct(_ datasetID: UUID, _ productID: UUID, in pool: PGPool) async throws -> DataProduct? {
+        try await pool.query(
             "SELECT \(PostgresRows.productColumns) FROM data_product WHERE dataset_id = $1 AND id = $2",
             [datasetID.lowercasedString, productID.lowercasedString]
         ).first.map(PostgresRows.product)
     }
 
-    static func search(_ term: String, page: Int, on connection: PGConnection) throws -> SearchPage {
+    static func search(_ term: String, page: Int, in pool: PGPool) async throws -> SearchPage {
         let size = SearchPage.pageSize
         let (offset, overflow) = page.multipliedReportingOverflow(by: size)
         guard page >= 0, !overflow else { return SearchPage(rows: [], nextPage: nil) }
@@ -35,11 +49,11 @@ enum PostgresPlanReads {
         let limits = [String(size + 1), String(offset)]
         let rows: [[String?]]
         if term.isEmpty {
-            rows = try connection.query("SELECT \(columns) FROM dataset \(order)", limits).rows
+            rows = try await pool.query("SELECT \(columns) FROM dataset \(order)", limits).rows
         } else {
             // LIKE with %, _ and \ escaped is a literal substring test the trigram indexes can serve.
             let pattern = "%" + likeEscaped(term.lowercased()) + "%"
-            rows = try connection.query(
+            rows = try await pool.query(
                 "SELECT \(columns) FROM dataset WHERE id::text LIKE $3 OR search_extra LIKE $3 \(order)",
                 limits + [pattern]
             ).rows

@@ -1,32 +1,47 @@
 import FletcherCore
 import Foundation
 
-/// The write side of one locked dataset inside a transaction.
+/// The write side of one locked dataset inside a transaction. Writes are collected, not sent:
+/// `PostgresLockedRun` sends them with the COMMIT, as one pipeline.
 final class PostgresPlanTransaction: PlanTransaction {
-    private let connection: PGConnection
-    private let datasetID: UUID
-    let storedVersion: Int64?
-    /// What the transaction wrote that listeners are told of after it commits.
-    private(set) var wroteChange = false
-    private(set) var wroteDispatchWork = false
-
-    /// Takes the dataset's lock: a transaction-scoped advisory lock on its id (which also covers
-    /// a dataset not created yet, so two first posts take turns), then the row itself.
-    init(_ connection: PGConnection, datasetID: UUID) throws {
-        self.connection = connection
-        self.datasetID = datasetID
-        // One round trip: the lock is taken in FROM before the row is read and locked.
-        storedVersion = try connection.query(
+    /// The lock and the version, sent right after BEGIN: a transaction-scoped advisory lock on the
+    /// dataset id (which also covers a dataset not created yet, so two first posts take turns),
+    /// then the row itself, in one statement.
+    static func lock(_ datasetID: UUID) -> PGStatement {
+        PGStatement(
             """
             SELECT (SELECT version FROM dataset WHERE id = $1::uuid FOR UPDATE)
             FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS locked
-            """, [datasetID.lowercasedString]
-        ).first.flatMap { $0[0] }.flatMap(Int64.init)
+            """, [datasetID.lowercasedString])
+    }
+
+    /// `loadPlan` needs a plan the transaction has not read yet: read it and run the body again.
+    struct PlanNotRead: Error {}
+
+    private let datasetID: UUID
+    let storedVersion: Int64?
+    private let plan: Plan?
+    /// The writes, in order, to send with the COMMIT.
+    private(set) var statements: [PGStatement] = []
+    private(set) var wroteChange = false
+    private var queuedRuns = false
+    private var cancelCount: Int?
+
+    init(datasetID: UUID, storedVersion: Int64?, plan: Plan?) {
+        self.datasetID = datasetID
+        self.storedVersion = storedVersion
+        self.plan = plan
     }
 
     func loadPlan() throws -> PlanState? {
-        guard let storedVersion, let plan = try PostgresPlanReads.plan(datasetID, on: connection) else { return nil }
+        guard let storedVersion else { return nil }
+        guard let plan else { throw PlanNotRead() }
         return PlanState(plan: plan, version: storedVersion)
+    }
+
+    /// Whether dispatchers have new work, from the results of `statements`.
+    func wroteDispatchWork(_ results: [PGRows]) -> Bool {
+        queuedRuns || cancelCount.map { (results[$0].first?[0] ?? nil).flatMap { Int($0) } ?? 0 > 0 } ?? false
     }
 
     /// Writes the delta in one statement (data-modifying CTEs): one round trip however much
@@ -111,12 +126,15 @@ final class PostgresPlanTransaction: PlanTransaction {
         parts.append(
             "c AS (INSERT INTO change_log (dataset_id, version, change) VALUES ($1::uuid, $2::bigint, \(parameter(change))))"
         )
-        try connection.query("WITH " + parts.joined(separator: ",\n") + "\nSELECT 1", parameters)
+        statements.append(PGStatement("WITH " + parts.joined(separator: ",\n") + "\nSELECT 1", parameters))
         wroteChange = true
     }
 
     func record(_ runs: RunChanges, datasetID: UUID, at now: Timestamp) throws {
         precondition(datasetID == self.datasetID, "a transaction writes only the dataset it locked")
-        if try PostgresRuns.record(runs, datasetID: datasetID, at: now, on: connection) { wroteDispatchWork = true }
+        let recorded = PostgresRuns.statements(recording: runs, datasetID: datasetID, at: now)
+        queuedRuns = queuedRuns || !runs.started.isEmpty
+        if let cancels = recorded.cancelCount { cancelCount = statements.count + cancels }
+        statements += recorded.statements
     }
 }

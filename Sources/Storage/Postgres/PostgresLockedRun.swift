@@ -1,0 +1,87 @@
+import FletcherCore
+import Foundation
+
+/// One `withLockedDataset` on PostgreSQL, driven on its connection's loop in two round trips:
+/// BEGIN with the dataset's lock and version; then, as soon as that answer arrives and on the
+/// same thread, the caller's step (the engine) and its writes sent with the COMMIT. A plan not
+/// in the caller's cache costs one more round trip to read it. A serialization failure or
+/// deadlock starts the whole transaction over, up to `attempts` times.
+final class PostgresLockedRun<T: Sendable>: @unchecked Sendable {
+    // Safety: confined to the connection's loop from `start` to `completion`.
+    static var attempts: Int { 5 }
+
+    private let connection: PGWireConnection
+    private let datasetID: UUID
+    private let notifier: CommitNotifier
+    private let body: @Sendable (any PlanTransaction) throws -> T
+    private let completion: @Sendable (Result<T, any Error>) -> Void
+    private var attempt = 1
+    private var storedVersion: Int64?
+    private var plan: Plan?
+
+    init(
+        connection: PGWireConnection, datasetID: UUID, notifier: CommitNotifier,
+        body: @escaping @Sendable (any PlanTransaction) throws -> T,
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
+        self.connection = connection
+        self.datasetID = datasetID
+        self.notifier = notifier
+        self.body = body
+        self.completion = completion
+    }
+
+    func start() {
+        plan = nil
+        connection.send([PGStatement("BEGIN"), PostgresPlanTransaction.lock(datasetID)]) { [self] result in
+            switch result {
+            case .failure(let error): failed(error)
+            case .success(let rows):
+                storedVersion = rows[1].first.flatMap { $0[0] }.flatMap(Int64.init)
+                step()
+            }
+        }
+    }
+
+    private func step() {
+        let transaction = PostgresPlanTransaction(datasetID: datasetID, storedVersion: storedVersion, plan: plan)
+        let value: T
+        do {
+            value = try body(transaction)
+        } catch is PostgresPlanTransaction.PlanNotRead {
+            return readPlan()
+        } catch {
+            return connection.send([PGStatement("ROLLBACK")]) { [completion] _ in completion(.failure(error)) }
+        }
+        connection.send(transaction.statements + [PGStatement("COMMIT")]) { [self] result in
+            switch result {
+            case .failure(let error): failed(error)
+            case .success(let rows):
+                notifier.committed(change: transaction.wroteChange, dispatch: transaction.wroteDispatchWork(rows))
+                completion(.success(value))
+            }
+        }
+    }
+
+    private func readPlan() {
+        connection.send(PostgresPlanReads.planStatements(datasetID)) { [self] result in
+            switch result {
+            case .failure(let error): failed(error)
+            case .success(let rows):
+                do {
+                    plan = try PostgresPlanReads.plan(from: rows[...])
+                    step()
+                } catch {
+                    connection.send([PGStatement("ROLLBACK")]) { [completion] _ in completion(.failure(error)) }
+                }
+            }
+        }
+    }
+
+    /// The connection has rolled the transaction back already.
+    private func failed(_ error: PGError) {
+        guard error.isRetryable && attempt < Self.attempts else { return completion(.failure(error)) }
+        attempt += 1
+        start()
+    }
+}
