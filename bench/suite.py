@@ -299,6 +299,96 @@ class EventStream:
     def close(self):
         self.connection.close()
 
+def process_cpu_seconds(pids, children=False):
+    """User plus system CPU time of processes, from /proc, with their ended children's if asked
+    (those that ended meanwhile count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total += sum(int(field) for field in fields[11:15 if children else 13])
+        except OSError:
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds(pg_dir):
+    """CPU time of a PostgreSQL cluster so far: the postmaster with its ended children (backends that
+    have exited), and its live children."""
+    with open(os.path.join(pg_dir, "data", "postmaster.pid")) as pid_file:
+        postmaster = int(pid_file.readline())
+    live = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1]) == postmaster:
+                live.append(int(pid))
+        except OSError:
+            pass
+    return process_cpu_seconds([postmaster], children=True) + process_cpu_seconds(live)
+
+
+def wrk_updates(port, plans_file, token):
+    """P1's load: 16 wrk connections, each flipping a product of its own plan. Returns (updates/s, count)."""
+    wrk = subprocess.run(["wrk", "-t16", "-c16", f"-d{DURATION}", "-s", os.path.join(ROOT, "bench", "update.lua"),
+                          f"http://127.0.0.1:{port}"], capture_output=True, text=True,
+                         env=dict(os.environ, FLETCHER_BENCH_PLANS=plans_file, FLETCHER_BENCH_TOKEN=token))
+    if "unexpected status" in wrk.stderr:
+        raise RuntimeError("P1 requests failed: " + wrk.stderr[:500])
+    return (float(re.search(r"Requests/sec:\s+([\d.]+)", wrk.stdout).group(1)),
+            int(re.search(r"(\d+) requests in", wrk.stdout).group(1)))
+
+
+def seed_update_plans(client, plans_file):
+    """16 plans of 12 products, one per wrk connection; returns their (dataset, product) targets."""
+    targets = []
+    with open(plans_file, "w") as plans:
+        for _ in range(16):
+            body, dataset, target = accounting_plan()
+            client.call("POST", "/api/plan", body, prefer="return=minimal")
+            plans.write(f"{dataset} {target}\n")
+            targets.append((dataset, target))
+    return targets
+
+
+def p1(environment, url, pg_dir, server, client, token, directory):
+    """P1: 16 clients, each its own 12-product plan, running/success updates; vs pgbench's floor on the
+    same cluster. Also where the CPU goes: the server's and PostgreSQL's CPU time per update, theirs per
+    pgbench transaction, and the server's per update on in-memory SQLite (no database work at all)."""
+    plans_file = os.path.join(directory, "plans.txt")
+    targets = seed_update_plans(client, plans_file)
+    before = (process_cpu_seconds([server.process.pid]), postgres_cpu_seconds(pg_dir))
+    rate, count = wrk_updates(server.port, plans_file, token)
+    server_cpu = process_cpu_seconds([server.process.pid]) - before[0]
+    database_cpu = postgres_cpu_seconds(pg_dir) - before[1]
+
+    rows = ",".join(f"({n}, '{d}', '{t}')" for n, (d, t) in enumerate(targets))
+    subprocess.run(["psql", url, "-qc", "CREATE TABLE bench_targets (client int PRIMARY KEY, dataset uuid, "
+                    f"product uuid); INSERT INTO bench_targets VALUES {rows}"], check=True)
+    floor_before = postgres_cpu_seconds(pg_dir)
+    pgbench = subprocess.run(["pgbench", "-n", "-c16", "-j2", "-T", DURATION.rstrip("s"), "-f",
+                              os.path.join(ROOT, "bench", "floor.sql"), url], capture_output=True, text=True)
+    floor_cpu = postgres_cpu_seconds(pg_dir) - floor_before
+    floor_tps = float(re.search(r"tps = ([\d.]+)", pgbench.stdout).group(1))
+    floor_count = int(re.search(r"number of transactions actually processed: (\d+)", pgbench.stdout).group(1))
+
+    memory = Server(dict(environment, DATABASE_URL="sqlite::memory:"))
+    try:
+        memory_token = Client(memory.port).call(
+            "POST", "/api/authenticate", {"service": "bench", "key": "bench-key"})["access_token"]
+        memory_plans = os.path.join(directory, "plans-memory.txt")
+        seed_update_plans(Client(memory.port, memory_token), memory_plans)
+        memory_before = process_cpu_seconds([memory.process.pid])
+        memory_rate, memory_count = wrk_updates(memory.port, memory_plans, memory_token)
+        memory_cpu = process_cpu_seconds([memory.process.pid]) - memory_before
+    finally:
+        memory.stop()
+    return {"fletcher_requests_per_second": rate, "pgbench_tps": floor_tps, "ratio": rate / floor_tps,
+            "server_cpu_us_per_update": server_cpu / count * 1e6,
+            "postgres_cpu_us_per_update": database_cpu / count * 1e6,
+            "postgres_cpu_us_per_pgbench_transaction": floor_cpu / floor_count * 1e6,
+            "sqlite_memory_requests_per_second": memory_rate,
+            "sqlite_memory_server_cpu_us_per_update": memory_cpu / memory_count * 1e6, "target": ">= 0.5"}
+
 
 class Client:
     def __init__(self, port, token=None):
@@ -399,29 +489,7 @@ def main():
             "access_token"]
         client = Client(server.port, token)
 
-        # P1: 16 clients, each its own 12-product plan, running/success updates; vs pgbench.
-        plans_file = os.path.join(directory, "plans.txt")
-        targets = []
-        with open(plans_file, "w") as plans:
-            for _ in range(16):
-                body, dataset, target = accounting_plan()
-                client.call("POST", "/api/plan", body, prefer="return=minimal")
-                plans.write(f"{dataset} {target}\n")
-                targets.append((dataset, target))
-        wrk = subprocess.run(["wrk", "-t16", "-c16", f"-d{DURATION}", "-s", os.path.join(ROOT, "bench", "update.lua"),
-                              f"http://127.0.0.1:{server.port}"], capture_output=True, text=True,
-                             env=dict(os.environ, FLETCHER_BENCH_PLANS=plans_file, FLETCHER_BENCH_TOKEN=token))
-        if "unexpected status" in wrk.stderr:
-            raise RuntimeError("P1 requests failed: " + wrk.stderr[:500])
-        fletcher_rps = float(re.search(r"Requests/sec:\s+([\d.]+)", wrk.stdout).group(1))
-        rows = ",".join(f"({n}, '{d}', '{t}')" for n, (d, t) in enumerate(targets))
-        subprocess.run(["psql", url, "-qc", "CREATE TABLE bench_targets (client int PRIMARY KEY, dataset uuid, "
-                        f"product uuid); INSERT INTO bench_targets VALUES {rows}"], check=True)
-        pgbench = subprocess.run(["pgbench", "-n", "-c16", "-j2", "-T", DURATION.rstrip("s"), "-f",
-                                  os.path.join(ROOT, "bench", "floor.sql"), url], capture_output=True, text=True)
-        floor_tps = float(re.search(r"tps = ([\d.]+)", pgbench.stdout).group(1))
-        results["P1"] = {"fletcher_requests_per_second": fletcher_rps, "pgbench_tps": floor_tps,
-                         "ratio": fletcher_rps / floor_tps, "target": ">= 0.5"}
+        results["P1"] = p1(environment, url, pg_dir, server, client, token, directory)
 
         # P2: one update on a 10,002-product plan vs a 12-product plan, return=minimal.
         large, large_dataset, large_target = layered_plan()
@@ -490,6 +558,12 @@ def main():
     print("\nFletcher HTTP benchmarks (PostgreSQL, release build, loopback)")
     print(f"P1 updates/s  fletcher {results['P1']['fletcher_requests_per_second']:.0f}  "
           f"pgbench floor {results['P1']['pgbench_tps']:.0f}  ratio {results['P1']['ratio']:.2f} (target >= 0.5)")
+    p1_cpu = results["P1"]
+    print(f"   CPU µs      per update: server {p1_cpu['server_cpu_us_per_update']:.0f}, PostgreSQL "
+          f"{p1_cpu['postgres_cpu_us_per_update']:.0f}; per pgbench transaction: PostgreSQL "
+          f"{p1_cpu['postgres_cpu_us_per_pgbench_transaction']:.0f}; in-memory SQLite: "
+          f"{p1_cpu['sqlite_memory_requests_per_second']:.0f} updates/s, server "
+          f"{p1_cpu['sqlite_memory_server_cpu_us_per_update']:.0f} per update")
     print(f"P2 median ms  12 products {results['P2']['median_ms_12']:.2f}  10,002 products "
           f"{results['P2']['median_ms_10002']:.2f}  ratio {results['P2']['ratio']:.2f} (target <= 1.5)")
     print(f"P3 dispatch   {results['P3']['seconds']:.2f} s for 1,000 products ({results['P3']['products_per_second']:.0f}/s); "

@@ -2,7 +2,9 @@
 -- and success (a real change every time). The plans and token come from bench/plans.json.
 local plans = nil
 local counter = 0
-local index = 0
+-- `index` is a global on purpose: setup() sets it in each thread's own Lua state. (A local here
+-- would be the same 0 in every thread, and all threads would drive one plan.)
+index = 0
 
 function setup(thread)
   counter = counter + 1

@@ -20,6 +20,12 @@ final class PGWireConnection: @unchecked Sendable {
     private var onConnect: ((PGError?) -> Void)?
     private var inFlight: [PGPipelineRun] = []
     private var flushing = false
+    /// Statements prepared on this connection, by SQL text: PostgreSQL parses and plans each
+    /// once per connection, not once per execution. A pipeline that fails forgets the names it
+    /// prepared (each preparation gets a fresh name, so one that did happen is never repeated).
+    private var prepared: [String: String] = [:]
+    private var preparedCount = 0
+    static let preparedLimit = 200
     /// Notifications (`LISTEN`) as they arrive.
     var onNotification: ((_ channel: String, _ payload: String) -> Void)?
     /// Called once when the connection fails or is closed.
@@ -73,11 +79,31 @@ final class PGWireConnection: @unchecked Sendable {
     /// back before `completion` runs, so the connection is usable again.
     func send(_ statements: [PGStatement], completion: @escaping Completion) {
         guard isReady else { return completion(.failure(.connectionLost("the connection is closed"))) }
+        var steps: [PGPipelineRun.Step] = []
+        var preparedHere: [String] = []
         for statement in statements {
-            let sent = withParameterPointers(statement.parameters) { values in
-                PQsendQueryParams(
-                    handle, statement.sql, Int32(statement.parameters.count), nil, values, nil, nil, 0)
+            var name = prepared[statement.sql]
+            if name == nil && prepared.count < Self.preparedLimit {
+                preparedCount += 1
+                let fresh = "fletcher_\(preparedCount)"
+                guard PQsendPrepare(handle, fresh, statement.sql, Int32(statement.parameters.count), nil) == 1 else {
+                    close(because: .connectionLost(PGError.message(of: handle)))
+                    return completion(.failure(.connectionLost(PGError.message(of: handle))))
+                }
+                prepared[statement.sql] = fresh
+                preparedHere.append(statement.sql)
+                steps.append(.prepare)
+                name = fresh
             }
+            let sent = withParameterPointers(statement.parameters) { values in
+                if let name {
+                    PQsendQueryPrepared(handle, name, Int32(statement.parameters.count), values, nil, nil, 0)
+                } else {
+                    PQsendQueryParams(
+                        handle, statement.sql, Int32(statement.parameters.count), nil, values, nil, nil, 0)
+                }
+            }
+            steps.append(.statement)
             guard sent == 1 else {
                 close(because: .connectionLost(PGError.message(of: handle)))
                 return completion(.failure(.connectionLost(PGError.message(of: handle))))
@@ -87,7 +113,13 @@ final class PGWireConnection: @unchecked Sendable {
             close(because: .connectionLost(PGError.message(of: handle)))
             return completion(.failure(.connectionLost("could not send to the database")))
         }
-        inFlight.append(PGPipelineRun(count: statements.count, completion: completion))
+        inFlight.append(
+            PGPipelineRun(
+                steps: steps,
+                completion: { [weak self] result in
+                    if case .failure = result { for sql in preparedHere { self?.prepared.removeValue(forKey: sql) } }
+                    completion(result)
+                }))
         flush()
     }
 
@@ -183,34 +215,42 @@ final class PGWireConnection: @unchecked Sendable {
     }
 }
 
-/// The results of one pipeline as they arrive: per statement one result then a null, then the
-/// sync. After a failed statement the rest of the pipeline reports "aborted".
+/// The results of one pipeline as they arrive: per step one result then a null, then the sync.
+/// After a failed step the rest of the pipeline reports "aborted".
 final class PGPipelineRun {
+    enum Step {
+        /// A statement's preparation: its result is not the caller's.
+        case prepare
+        case statement
+    }
+
     let completion: PGWireConnection.Completion
-    private let count: Int
+    private let steps: [Step]
+    private var taken = 0
     private(set) var rows: [PGRows] = []
     private(set) var error: PGError?
 
-    init(count: Int, completion: @escaping PGWireConnection.Completion) {
-        self.count = count
+    init(steps: [Step], completion: @escaping PGWireConnection.Completion) {
+        self.steps = steps
         self.completion = completion
-        rows.reserveCapacity(count)
+        rows.reserveCapacity(steps.count)
     }
 
     /// Takes the next result; true once the pipeline's sync arrived.
     func take(_ result: OpaquePointer?, connection: OpaquePointer) -> Bool {
-        guard let result else { return false }  // the end of one statement's results
-        switch PQresultStatus(result) {
-        case PGRES_PIPELINE_SYNC:
-            if rows.count < count && error == nil { error = .connectionLost("the pipeline ended early") }
+        guard let result else { return false }  // the end of one step's results
+        let status = PQresultStatus(result)
+        if status == PGRES_PIPELINE_SYNC {
+            if taken < steps.count && error == nil { error = .connectionLost("the pipeline ended early") }
             return true
-        case PGRES_TUPLES_OK: rows.append(PGRows(result: result))
-        case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY: rows.append(.none)
-        case PGRES_PIPELINE_ABORTED: rows.append(.none)
-        default:
-            rows.append(.none)
-            if error == nil { error = PGError(result: result, connection: connection) }
         }
+        let step = taken < steps.count ? steps[taken] : .statement
+        taken += 1
+        switch status {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY, PGRES_PIPELINE_ABORTED: break
+        default: if error == nil { error = PGError(result: result, connection: connection) }
+        }
+        if step == .statement { rows.append(status == PGRES_TUPLES_OK ? PGRows(result: result) : .none) }
         return false
     }
 }
