@@ -6,6 +6,7 @@ for Fletcher and for pgbench), the release build of `fletcher serve`, and load g
 are not the thing measured (wrk, pgbench, and this script's own HTTP client in other processes).
 Results are compared as ratios measured side by side in this one run.
 """
+import concurrent.futures
 import contextlib
 import datetime
 import http.client
@@ -450,6 +451,34 @@ class Server:
         self.process.wait(timeout=30)
 
 
+def replay_load(port, token, users=300):
+    """The Rust service's load-test flow from `users` clients at once, each on its own plan: post the
+    accounting plan, take every product through running to success (the full-plan answer each time,
+    as those clients read it), clear every product. Returns (requests, failures, seconds)."""
+    def user(_):
+        client = Client(port, token)
+        body, dataset, _ = accounting_plan()
+        ids = [product["id"] for product in body["data_products"]]
+        calls = [("POST", "/api/plan", body)]
+        calls += [("PUT", f"/api/data_product/{dataset}/update", [{"id": i, "state": state}])
+                  for i in ids for state in ("running", "success")]
+        calls.append(("PUT", f"/api/data_product/{dataset}/clear", ids))
+        failures = []
+        for method, path, payload in calls:
+            try:
+                client.call(method, path, payload)
+            except Exception as error:  # noqa: BLE001 - every failure counts, whatever it is
+                failures.append(str(error)[:200])
+                client = Client(port, token)
+        return len(calls), failures
+
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=users) as pool:
+        outcomes = list(pool.map(user, range(users)))
+    failures = [failure for _, found in outcomes for failure in found]
+    return sum(count for count, _ in outcomes), failures, time.monotonic() - started
+
+
 def median_latency(client, method, path, body_for, count):
     samples = []
     for n in range(count):
@@ -490,6 +519,11 @@ def main():
         client = Client(server.port, token)
 
         results["P1"] = p1(environment, url, pg_dir, server, client, token, directory)
+
+        # L1: the Rust service's load-test flow, 300 simulated users at once; no request may fail.
+        requests, failures, seconds = replay_load(server.port, token)
+        results["L1"] = {"users": 300, "requests": requests, "failed": len(failures), "seconds": seconds,
+                         "first_failures": failures[:5], "target": "0 failed"}
 
         # P2: one update on a 10,002-product plan vs a 12-product plan, return=minimal.
         large, large_dataset, large_target = layered_plan()
@@ -564,6 +598,8 @@ def main():
           f"{p1_cpu['postgres_cpu_us_per_pgbench_transaction']:.0f}; in-memory SQLite: "
           f"{p1_cpu['sqlite_memory_requests_per_second']:.0f} updates/s, server "
           f"{p1_cpu['sqlite_memory_server_cpu_us_per_update']:.0f} per update")
+    print(f"L1 replay     {results['L1']['users']} users, {results['L1']['requests']} requests in "
+          f"{results['L1']['seconds']:.1f} s, {results['L1']['failed']} failed (target 0) {results['L1']['first_failures']}")
     print(f"P2 median ms  12 products {results['P2']['median_ms_12']:.2f}  10,002 products "
           f"{results['P2']['median_ms_10002']:.2f}  ratio {results['P2']['ratio']:.2f} (target <= 1.5)")
     print(f"P3 dispatch   {results['P3']['seconds']:.2f} s for 1,000 products ({results['P3']['products_per_second']:.0f}/s); "

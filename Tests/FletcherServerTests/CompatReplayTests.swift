@@ -8,8 +8,11 @@ import Testing
 /// again with the older path spellings — checking the whole plan after every call.
 @Suite("A client of the Rust service works unchanged")
 struct CompatReplayTests {
-    @Test func theLoadTestFlowRunsOnBothPathSpellings() async throws {
-        try await withFletcher(services: nil) { api in
+    @Test(arguments: Backend.available)
+    func theLoadTestFlowRunsOnBothPathSpellings(backend: Backend) async throws {
+        let directory = try TemporaryDirectory()
+        let store = try await TestDatabase.make(backend, in: directory).open()
+        try await withFletcher(services: nil, store: store) { api in
             let key = try #require(api.localKey)
             let token = try await api.token("local", key: key)
             var pipeline = AccountingPipeline()

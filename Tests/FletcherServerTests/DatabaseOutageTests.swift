@@ -2,6 +2,7 @@ import FletcherCore
 import FletcherPostgres
 import FletcherTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// R3: the database goes away while the server runs. Requests fail fast with 503 and change
@@ -47,6 +48,91 @@ struct DatabaseOutageTests {
             #expect(try await api.call("GET", "/readyz").status == 200)
             let plan = try await api.call("GET", "/api/plan/\(dataset)").decode(Plan.self)
             #expect(plan.dataProducts.first?.state == .running)
+        }
+    }
+
+    /// The database stops while pipelined updates are in flight on every connection: each
+    /// request is answered (200, or 503 when its outcome could not be confirmed), none hangs, and
+    /// after the restart every plan holds its last acknowledged state or one asked for after it.
+    @Test func updatesInFlightWhenTheDatabaseStopsAreAnsweredAndNoAcknowledgedOneIsLost() async throws {
+        let cluster = try ThrowawayCluster()
+        defer { cluster.remove() }
+        let store = try await PostgresPlanStore.open(conninfo: cluster.url, maxConnections: 4)
+        try await store.migrate()
+        try await withFletcher(store: store) { api in
+            let token = try await api.token("admin")
+            let plans = (0..<24).map { _ in (dataset: UUID().lowercasedString, product: UUID().lowercasedString) }
+            for plan in plans {
+                let body = planJSON(plan.dataset, [(plan.product, "A", false)], [])
+                #expect(try await api.call("POST", "/api/plan", body: body, token: token).status == 200)
+            }
+            let stop = StopFlag()
+            let outcomes = try await withThrowingTaskGroup(of: (Int, UpdateLog).self) { group in
+                for (index, plan) in plans.enumerated() {
+                    group.addTask {
+                        var log = UpdateLog()
+                        var round = 0
+                        while !stop.isSet || log.acknowledged == nil {
+                            round += 1
+                            let state = round % 2 == 0 ? "success" : "running"
+                            let started = ContinuousClock.now
+                            let reply = try await api.call(
+                                "PUT", "/api/data_product/\(plan.dataset)/update",
+                                body: #"[{"id": "\#(plan.product)", "state": "\#(state)"}]"#, token: token)
+                            log.record(state, status: reply.status, took: ContinuousClock.now - started)
+                            if reply.status != 200 { try await Task.sleep(for: .milliseconds(20)) }
+                        }
+                        return (index, log)
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                try cluster.down()
+                try await Task.sleep(for: .milliseconds(300))
+                try cluster.up()
+                try await eventually("updates succeed again") {
+                    try await api.call("GET", "/readyz").status == 200
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                stop.set()
+                return try await group.reduce(into: [(Int, UpdateLog)]()) { $0.append($1) }.sorted { $0.0 < $1.0 }
+                    .map(\.1)
+            }
+            let statuses = Set(outcomes.flatMap(\.statuses))
+            #expect(statuses.isSubset(of: [200, 503]), "\(statuses)")
+            #expect(statuses.contains(503), "the outage was seen")
+            #expect(outcomes.map(\.slowest).max()! < .seconds(5), "no request hung")
+            for (plan, log) in zip(plans, outcomes) {
+                let stored = try await api.call("GET", "/api/plan/\(plan.dataset)").decode(Plan.self)
+                let state = try #require(stored.dataProducts.first?.state.rawValue)
+                #expect(
+                    state == log.acknowledged || log.askedAfterAcknowledged.contains(state),
+                    "\(plan.dataset): stored \(state), acknowledged \(log.acknowledged ?? "-"), then asked \(log.askedAfterAcknowledged), statuses \(log.statuses.suffix(6))")
+            }
+        }
+    }
+}
+
+private final class StopFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .relaxed) }
+    func set() { value.store(true, ordering: .relaxed) }
+}
+
+/// What one client of the outage test sent and heard.
+private struct UpdateLog: Sendable {
+    var statuses: [Int] = []
+    var slowest: Duration = .zero
+    var acknowledged: String?
+    var askedAfterAcknowledged: Set<String> = []
+
+    mutating func record(_ state: String, status: Int, took: Duration) {
+        statuses.append(status)
+        slowest = max(slowest, took)
+        if status == 200 {
+            acknowledged = state
+            askedAfterAcknowledged = []
+        } else {
+            askedAfterAcknowledged.insert(state)
         }
     }
 }

@@ -61,3 +61,21 @@ public struct PlanFactory {
             dataset: DatasetParam(id: datasetID, extra: extra), dataProducts: products, dependencies: dependencies)
     }
 }
+
+/// Waits until `condition` holds, checking every 20 ms; throws (failing the test) after `timeout`.
+public func eventually(
+    _ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw TimedOut(what: what)
+}
+
+/// `eventually`'s condition never held.
+public struct TimedOut: Error, CustomStringConvertible {
+    public let what: String
+    public var description: String { "timed out waiting for: \(what)" }
+}

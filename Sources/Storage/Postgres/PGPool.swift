@@ -63,10 +63,15 @@ final class PGPool: Sendable {
         state = Mutex(State(idle: Array((0..<size).reversed())))
     }
 
+    deinit { shutdown() }
+
     /// Stops the loop threads; connections close and calls in flight fail.
     func shutdown() {
         for loop in loops { loop.stop() }
     }
+
+    /// Callers waiting for a connection (for tests: a cancelled waiter must not stay behind).
+    var waiting: Int { state.withLock { $0.waiters.count } }
 
     /// A loop for work outside the pool (a listener's connection).
     var listenerLoop: PGLoop {

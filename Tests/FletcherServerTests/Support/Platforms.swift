@@ -74,20 +74,6 @@ func withPlatforms<T: Sendable>(
     }
 }
 
-/// Waits until `condition` holds, checking every 20 ms; fails the test after `timeout`.
-func eventually(
-    _ what: String, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
-    throw APIFailure("timed out waiting for: \(what)")
-}
-
 extension API {
     func plan(_ id: UUID) async throws -> Plan {
         let reply = try await call("GET", "/api/plan/\(id.lowercasedString)")

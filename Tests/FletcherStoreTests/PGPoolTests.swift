@@ -1,0 +1,48 @@
+import FletcherCore
+import FletcherTestSupport
+import Foundation
+import Testing
+
+@testable import FletcherPostgres
+
+/// The PostgreSQL pool under pressure: callers waiting for a connection can give up (their task
+/// is cancelled, as when an HTTP client goes away) without leaving anything behind, and the pool
+/// serves the next callers as if nothing happened.
+@Suite("PostgreSQL connection pool", .enabled(if: Backend.available.contains(.postgres)))
+struct PGPoolTests {
+    @Test func waitersThatAreCancelledLeaveNothingBehind() async throws {
+        let directory = try TemporaryDirectory()
+        let database = try await TestDatabase.make(.postgres, in: directory)
+        let store = try #require(try await database.open(maxConnections: 2) as? PostgresPlanStore)
+        var factory = PlanFactory()
+        _ = try await Orchestrator(store: store, platforms: .builtIn()).post(factory.plan(["A"]), by: "t")
+        let datasetID = factory.datasetID
+        let dataset = datasetID.lowercasedString
+
+        // Another session holds the dataset's lock: both pooled connections get stuck behind it.
+        _ = try await store.administration.withConnection {
+            try $0.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [dataset])
+        }
+        let blocked = (0..<2).map { _ in
+            Task { try await store.withLockedDataset(datasetID) { $0.storedVersion } }
+        }
+        let waiters = (0..<200).map { _ in Task { try await store.version(of: datasetID) } }
+        try await eventually("all 200 callers wait for a connection") { store.pool.waiting == 200 }
+
+        for waiter in waiters { waiter.cancel() }
+        for waiter in waiters {
+            await #expect(throws: CancellationError.self) { _ = try await waiter.value }
+        }
+        #expect(store.pool.waiting == 0)
+
+        _ = try await store.administration.withConnection {
+            try $0.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [dataset])
+        }
+        for transaction in blocked { #expect(try await transaction.value == 1) }
+        let later = try await withThrowingTaskGroup(of: Int64?.self) { group in
+            for _ in 0..<20 { group.addTask { try await store.version(of: datasetID) } }
+            return try await group.reduce(into: [Int64?]()) { $0.append($1) }
+        }
+        #expect(later == Array(repeating: 1, count: 20))
+    }
+}
