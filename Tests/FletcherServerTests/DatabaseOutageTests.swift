@@ -106,7 +106,8 @@ struct DatabaseOutageTests {
                 let state = try #require(stored.dataProducts.first?.state.rawValue)
                 #expect(
                     state == log.acknowledged || log.askedAfterAcknowledged.contains(state),
-                    "\(plan.dataset): stored \(state), acknowledged \(log.acknowledged ?? "-"), then asked \(log.askedAfterAcknowledged), statuses \(log.statuses.suffix(6))")
+                    "\(plan.dataset): stored \(state), acknowledged \(log.acknowledged ?? "-"), then asked \(log.askedAfterAcknowledged), statuses \(log.statuses.suffix(6))"
+                )
             }
         }
     }
