@@ -40,6 +40,19 @@ public final class PGListener: Sendable {
         }
     }
 
+    /// Runs one statement on the listener's own connection: reads that must not queue behind
+    /// the pool's work under load (the change relay's). Fails when the connection is down.
+    func query(_ statement: PGStatement) async throws -> PGRows {
+        try await withCheckedThrowingContinuation { continuation in
+            loop.execute { [self] in
+                guard let connection = current.connection, connection.isReady else {
+                    return continuation.resume(throwing: PGError.connectionLost("not connected"))
+                }
+                connection.send([statement]) { result in continuation.resume(with: result.map { $0[0] }) }
+            }
+        }
+    }
+
     private func listen(conninfo: String, channel: String) {
         guard !current.stopped else { return }
         PGWireConnection.connect(conninfo, on: loop, timeout: PGPool.connectTimeout) { [self] connection, _ in

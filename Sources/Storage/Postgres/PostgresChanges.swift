@@ -28,7 +28,7 @@ public enum PostgresChanges {
                     for await _ in listener.notifications { wakeup.signal() }
                 }
                 group.addTask {
-                    await follow(store, into: feed, wakeup: wakeup)
+                    await follow(ChangeLogReader(listener: listener, pool: store.pool), into: feed, wakeup: wakeup)
                     listener.stop()
                 }
             }
@@ -37,7 +37,7 @@ public enum PostgresChanges {
         }
     }
 
-    private static func follow(_ store: PostgresPlanStore, into feed: ChangeFeed, wakeup: Wakeup) async {
+    private static func follow(_ log: ChangeLogReader, into feed: ChangeFeed, wakeup: Wakeup) async {
         var cursor: ChangeLogCursor?
         var lastRead = ContinuousClock.now
         var lastAttempt = ContinuousClock.now
@@ -47,21 +47,21 @@ public enum PostgresChanges {
             if sinceLast < readInterval { try? await Task.sleep(for: readInterval - sinceLast) }
             lastAttempt = ContinuousClock.now
             do {
-                if cursor == nil { cursor = ChangeLogCursor(after: try await store.changeLogEnd()) }
+                if cursor == nil { cursor = ChangeLogCursor(after: try await log.changeLogEnd()) }
                 let now = ContinuousClock.now
                 if now - lastRead > retention / 2 {
                     // Rows may have been deleted unread: streams start over from the plan.
                     feed.endAll()
-                    cursor = ChangeLogCursor(after: try await store.changeLogEnd())
+                    cursor = ChangeLogCursor(after: try await log.changeLogEnd())
                 }
                 var reading = cursor!
                 reading.expire(at: now)
-                let rows = try await store.changeLog(after: reading.high, gaps: reading.gapsParameter, limit: batch)
+                let rows = try await log.changeLog(after: reading.high, gaps: reading.gapsParameter, limit: batch)
                 lastRead = ContinuousClock.now
                 for row in rows where reading.take(row.sequence, at: now) { feed.publish(row.change) }
                 cursor = reading
                 if let horizon = pruner.horizon(high: reading.high, at: now) {
-                    try? await store.pruneChangeLog(through: horizon)
+                    _ = try? await log.query(PGStatement("DELETE FROM change_log WHERE seq <= $1", [String(horizon)]))
                 }
                 if rows.count == batch { continue }
             } catch {
@@ -90,7 +90,20 @@ struct ChangeLogPruner {
     }
 }
 
-extension PostgresPlanStore {
+/// Reads the change log on the listener's own connection, so a busy pool never delays the events
+/// streams; through the pool while that connection is not up (at start, after a loss).
+struct ChangeLogReader {
+    let listener: PGListener
+    let pool: PGPool
+
+    func query(_ statement: PGStatement) async throws -> PGRows {
+        do {
+            return try await listener.query(statement)
+        } catch let error as PGError where error.isConnectionFailure {
+            return try await pool.pipeline([statement])[0]
+        }
+    }
+
     struct LoggedChange {
         let sequence: Int64
         let change: FeedChange
@@ -98,17 +111,18 @@ extension PostgresPlanStore {
 
     /// The newest sequence number in the log (0 when empty).
     func changeLogEnd() async throws -> Int64 {
-        try await pool.query("SELECT coalesce(max(seq), 0) FROM change_log").first.flatMap { $0[0] }
+        try await query(PGStatement("SELECT coalesce(max(seq), 0) FROM change_log")).first.flatMap { $0[0] }
             .flatMap(Int64.init) ?? 0
     }
 
     func changeLog(after high: Int64, gaps: String, limit: Int) async throws -> [LoggedChange] {
-        try await pool.query(
-            """
-            SELECT seq, dataset_id, version, change FROM change_log
-            WHERE seq > $1 OR seq = ANY($2::bigint[]) ORDER BY seq LIMIT $3
-            """,
-            [String(high), gaps, String(limit)]
+        try await query(
+            PGStatement(
+                """
+                SELECT seq, dataset_id, version, change FROM change_log
+                WHERE seq > $1 OR seq = ANY($2::bigint[]) ORDER BY seq LIMIT $3
+                """,
+                [String(high), gaps, String(limit)])
         ).rows.compactMap { row in
             guard let sequence = row[0].flatMap(Int64.init), let datasetID = row[1].flatMap(UUID.init(uuidString:)),
                 let version = row[2].flatMap(Int64.init), let json = row[3]
@@ -116,9 +130,5 @@ extension PostgresPlanStore {
             return LoggedChange(
                 sequence: sequence, change: FeedChange(datasetID: datasetID, version: version, json: json))
         }
-    }
-
-    func pruneChangeLog(through horizon: Int64) async throws {
-        _ = try await pool.query("DELETE FROM change_log WHERE seq <= $1", [String(horizon)])
     }
 }
