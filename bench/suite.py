@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fletcher's HTTP benchmarks (design/quality.md P1 to P6), run by bench/run.
+"""Fletcher's HTTP benchmarks (docs/benchmarks.md P1 to P6), run by bench/run.
 
 Everything runs on this machine, on loopback: a throwaway PostgreSQL cluster (fsync on, the same
 for Fletcher and for pgbench), the release build of `fletcher serve`, and load generators that
@@ -31,7 +31,7 @@ DURATION = os.environ.get("FLETCHER_BENCH_DURATION", "10s")
 
 
 def accounting_plan(dataset=None):
-    """The 12-product plan of quality.md; returns (body, dataset id, id of Alchemy)."""
+    """The 12-product plan of docs/benchmarks.md; returns (body, dataset id, id of Alchemy)."""
     names = ["BKPF", "BSEG", "T001", "GLT0", "MIDA", "EDM_GL", "EDM_TB", "Alchemy", "FSLI Mapping",
              "Journals 1000", "Journals 2000", "Leaf"]
     eager = {"MIDA", "EDM_GL", "EDM_TB", "Alchemy", "Journals 1000", "Leaf"}

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// How a simulated platform behaves (`adapters.md` §8).
+/// How a simulated platform behaves (`docs/dispatch.md` §8).
 public struct SimulatorSettings: Sendable, Hashable {
     /// Seconds from submit to the end of a run (half queued, half running); 0 = at once.
     public var runSeconds: Double = 0

@@ -4,7 +4,7 @@ import Testing
 @testable import FletcherCAMS
 @testable import FletcherDBXaaS
 
-@Suite("Platform status mapping (adapters.md §4, §5)")
+@Suite("Platform status mapping (docs/dispatch.md §4, §5)")
 struct StatusMappingTests {
     @Test(arguments: [
         ("queued", State.queued), ("pending", .queued), ("running", .running), ("succeeded", .success),

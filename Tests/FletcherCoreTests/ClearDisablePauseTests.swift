@@ -2,7 +2,7 @@ import FletcherCore
 import Foundation
 import Testing
 
-@Suite("Clear, disable, pause (semantics §3.4–3.6)")
+@Suite("Clear, disable, pause (docs/concepts.md §3.4–3.6)")
 struct ClearDisablePauseTests {
     @Test func clearResetsTheProductAndItsDescendantsAndRequeuesAnEagerRoot() throws {
         var h = Harness()

@@ -2,7 +2,7 @@ import FletcherCore
 import Foundation
 import Testing
 
-@Suite("Post a plan (semantics §3.2)")
+@Suite("Post a plan (`docs/concepts.md` §3.2)")
 struct PostTests {
     @Test func newPlanStartsWaitingAndQueuesEagerRoots() throws {
         var h = Harness()

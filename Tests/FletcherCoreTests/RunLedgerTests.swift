@@ -2,7 +2,7 @@ import FletcherCore
 import Foundation
 import Testing
 
-/// What each command does to attempts (`adapters.md` §3): the rows the orchestrator writes to the
+/// What each command does to attempts (`docs/dispatch.md` §3): the rows the orchestrator writes to the
 /// run history and the outbox in the same transaction.
 @Suite("Run ledger")
 struct RunLedgerTests {

@@ -2,7 +2,7 @@ import FletcherCore
 import Foundation
 import Testing
 
-@Suite("Trigger and adapter reports (semantics §3.1, §3.7, §3.8)")
+@Suite("Trigger and adapter reports (`docs/concepts.md` §3.1, §3.7, §3.8)")
 struct TriggerAndReportTests {
     @Test func triggerQueuesAWaitingNonEagerProductWhoseParentsSucceeded() throws {
         var h = Harness()

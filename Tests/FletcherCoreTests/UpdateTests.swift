@@ -2,7 +2,7 @@ import FletcherCore
 import Foundation
 import Testing
 
-@Suite("Update states (semantics §3.3)")
+@Suite("Update states (`docs/concepts.md` §3.3)")
 struct UpdateTests {
     @Test(arguments: [State.waiting, .queued, .disabled])
     func statesClientsMayNotSetRejectTheWholeRequest(state: State) throws {

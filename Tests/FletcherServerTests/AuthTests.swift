@@ -4,7 +4,7 @@ import Foundation
 import JWTKit
 import Testing
 
-@Suite("Authentication and roles (api.md §3)")
+@Suite("Authentication and roles (docs/api.md §3)")
 struct AuthTests {
     @Test func loggingInReturnsATokenOfTheDocumentedShape() async throws {
         try await withFletcher { api in

@@ -5,7 +5,7 @@ import FletcherTestSupport
 import Foundation
 import Testing
 
-/// R6 for callbacks (`adapters.md` §4, §5): only authentic, fresh, parsable callbacks about the
+/// R6 for callbacks (`docs/dispatch.md` §4, §5): only authentic, fresh, parsable callbacks about the
 /// live attempt change anything, and each delivery is applied once.
 @Suite("Platform callbacks")
 struct CallbackTests {

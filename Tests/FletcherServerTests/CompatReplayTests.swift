@@ -59,7 +59,7 @@ struct CompatReplayTests {
     }
 }
 
-/// The 11-product, 16-edge accounting plan of `quality.md`, and the trigger rule as a client
+/// The 11-product, 16-edge accounting plan of `docs/benchmarks.md`, and the trigger rule as a client
 /// expects it to behave.
 struct AccountingPipeline {
     let datasetID = UUID().lowercasedString

@@ -6,7 +6,7 @@ import Foundation
 import Logging
 import Testing
 
-@Suite("Configuration (api.md §4)")
+@Suite("Configuration (docs/api.md §4)")
 struct ConfigurationTests {
     private func configuration(_ values: [String: String]) throws -> ServerConfiguration {
         try ServerConfiguration.from(Environment(values), registry: .builtIn)

@@ -100,7 +100,8 @@ struct DatabaseOutageTests {
             let statuses = Set(outcomes.flatMap(\.statuses))
             #expect(statuses.isSubset(of: [200, 503]), "\(statuses)")
             #expect(statuses.contains(503), "the outage was seen")
-            #expect(outcomes.map(\.slowest).max()! < .seconds(5), "no request hung")
+            // A request may wait out the pool's 5 s bound for a connection; a hang would not end.
+            #expect(outcomes.map(\.slowest).max()! < .seconds(15), "no request hung")
             for (plan, log) in zip(plans, outcomes) {
                 let stored = try await api.call("GET", "/api/plan/\(plan.dataset)").decode(Plan.self)
                 let state = try #require(stored.dataProducts.first?.state.rawValue)

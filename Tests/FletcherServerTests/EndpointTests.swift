@@ -5,7 +5,7 @@ import FletcherTestSupport
 import Foundation
 import Testing
 
-/// Each endpoint over HTTP: the happy path and the errors of semantics.md §3 with their status
+/// Each endpoint over HTTP: the happy path and the errors of docs/concepts.md §3 with their status
 /// and exact `detail`.
 @Suite("REST endpoints")
 struct EndpointTests {

@@ -3,7 +3,7 @@ import FletcherTestSupport
 import Foundation
 import Testing
 
-/// The events stream (`api.md` §5), read by curl as any SSE client would.
+/// The events stream (`docs/api.md` §5), read by curl as any SSE client would.
 @Suite("Plan events stream")
 struct EventsTests {
     @Test func aPlanEventThenOneChangeEventPerCommittedChange() async throws {

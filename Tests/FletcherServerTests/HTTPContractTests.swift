@@ -5,7 +5,7 @@ import FletcherTestSupport
 import Foundation
 import Testing
 
-/// The conventions of api.md §1 that hold for every endpoint.
+/// The conventions of docs/api.md §1 that hold for every endpoint.
 @Suite("HTTP conventions")
 struct HTTPContractTests {
     @Test func bodiesMustBeJSONWithinTheLimitAndShallow() async throws {

@@ -3,7 +3,7 @@ import FletcherTestSupport
 import Foundation
 import Testing
 
-/// Managing plans in the browser (`ui.md`): login by cookie, CSRF on every form, the API's roles,
+/// Managing plans in the browser (`docs/ui.md`): login by cookie, CSRF on every form, the API's roles,
 /// a confirmation before each change, and the same result as the API.
 @Suite("Web management")
 struct ManagementTests {
@@ -35,7 +35,7 @@ struct ManagementTests {
         var plan = factory.plan(["A", "B", "C"], [("A", "B"), ("B", "C")])
         plan.dataProducts[0].eager = false
         _ = try await api.call("POST", "/api/plan", json: plan, token: try await api.token("admin"))
-        // One at a time, parents first: an update resets its descendants (semantics §3.3).
+        // One at a time, parents first: an update resets its descendants (`docs/concepts.md` §3.3).
         for name in ["A", "B", "C"] {
             _ = try await api.call(
                 "PUT", "/api/data_product/\(factory.datasetID.lowercasedString)/update",

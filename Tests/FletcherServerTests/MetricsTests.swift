@@ -3,7 +3,7 @@ import FletcherTestSupport
 import Foundation
 import Testing
 
-/// `/metrics` in the Prometheus text format (`api.md` §6). Counters are per process and the
+/// `/metrics` in the Prometheus text format (`docs/api.md` §6). Counters are per process and the
 /// suites run in parallel, so the test checks that what it did is counted, not exact totals.
 @Suite("Prometheus metrics")
 struct MetricsTests {

@@ -5,7 +5,7 @@ import Testing
 
 @testable import FletcherServer
 
-/// The web UI's pages over HTTP (`ui.md`): structure, escaping, the search fragment, 404s.
+/// The web UI's pages over HTTP (`docs/ui.md`): structure, escaping, the search fragment, 404s.
 @Suite("Web pages")
 struct PageTests {
     private let browser = [("Accept", "text/html,application/xhtml+xml")]

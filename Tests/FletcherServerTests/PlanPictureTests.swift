@@ -5,7 +5,7 @@ import Testing
 
 @testable import FletcherServer
 
-/// The DAG picture (`ui.md`, plan page): Graphviz's `dot` draws the core's DOT as SVG.
+/// The DAG picture (`docs/ui.md`, plan page): Graphviz's `dot` draws the core's DOT as SVG.
 @Suite("The DAG as SVG")
 struct PlanPictureTests {
     @Test func oneNodePerProductFilledByStateWithNamesEscaped() async throws {

@@ -3,7 +3,7 @@ import FletcherTestSupport
 import Foundation
 import Testing
 
-/// The outbox and run history behave alike on every store (`adapters.md` §3).
+/// The outbox and run history behave alike on every store (`docs/dispatch.md` §3).
 @Suite("Dispatch store conformance (every backend)")
 struct DispatchStoreConformanceTests {
     private let clock = SteppingClock()

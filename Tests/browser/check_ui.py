@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Drives Debian's headless chromium over the DevTools protocol against a running Fletcher
-(ui.md): checks the search and plan pages' DOM, accessibility basics and live updates, and saves
+(docs/ui.md): checks the search and plan pages' DOM, accessibility basics and live updates, and saves
 screenshots at 1280 px and 375 px. Called by Tests/FletcherServerTests/BrowserTests.swift with
 a seeded server; prints one JSON object and exits non-zero listing what failed.
 

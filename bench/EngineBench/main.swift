@@ -1,5 +1,5 @@
 // Engine and orchestrator update cost on a 10,000-product plan vs a 12-product plan
-// (design/quality.md P2, measured below the HTTP layer). Run with `bench/run`.
+// (docs/benchmarks.md P2, measured below the HTTP layer). Run with `bench/run`.
 import FletcherCore
 import FletcherPlatform
 import FletcherPlugins
@@ -45,7 +45,7 @@ struct Workload {
     let target: UUID
 }
 
-/// The accounting pipeline of quality.md: 11 products, 16 edges, plus an eager leaf under Alchemy.
+/// The accounting pipeline of docs/benchmarks.md: 11 products, 16 edges, plus an eager leaf under Alchemy.
 func accountingPlan() -> Workload {
     var ids: [String: UUID] = [:]
     func id(_ name: String) -> UUID {

@@ -2,7 +2,7 @@ import FletcherCore
 import FletcherPlatform
 import Foundation
 
-/// C-AMS, the job-submission REST API whose contract Fletcher defines (`adapters.md` §4).
+/// C-AMS, the job-submission REST API whose contract Fletcher defines (`docs/dispatch.md` §4).
 public struct CAMSAdapter: ComputeAdapter {
     public let compute = Compute.cams
     private let client: PlatformClient

@@ -6,7 +6,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// A C-AMS platform (`adapters.md` §4) for tests, benchmarks and the demo: jobs run through their
+/// A C-AMS platform (`docs/dispatch.md` §4) for tests, benchmarks and the demo: jobs run through their
 /// phases in real time and are reported to the submit's `callback_url`, signed.
 public final class CAMSSimulator: Simulator, Sendable {
     public let core: SimulatorCore

@@ -1,7 +1,7 @@
 import FletcherCore
 import FletcherPlatform
 
-/// C-AMS status words and job documents, mapped to Fletcher's states (`adapters.md` §4).
+/// C-AMS status words and job documents, mapped to Fletcher's states (`docs/dispatch.md` §4).
 enum CAMSStatus {
     static func state(of word: String) -> State? {
         switch word {

@@ -2,7 +2,7 @@ import FletcherCore
 import FletcherPlatform
 import Foundation
 
-/// DBXaaS, shaped on the Databricks Jobs API 2.2 (`adapters.md` §5). Its notification webhooks
+/// DBXaaS, shaped on the Databricks Jobs API 2.2 (`docs/dispatch.md` §5). Its notification webhooks
 /// carry no state: a callback only makes Fletcher poll the run at once.
 public struct DBXaaSAdapter: ComputeAdapter {
     public let compute = Compute.dbxaas

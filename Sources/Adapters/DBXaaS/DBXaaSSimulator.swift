@@ -7,7 +7,7 @@ import HTTPTypes
 import Hummingbird
 import Synchronization
 
-/// A DBXaaS platform (`adapters.md` §5, Databricks Jobs API 2.2 shape) for tests, benchmarks and
+/// A DBXaaS platform (`docs/dispatch.md` §5, Databricks Jobs API 2.2 shape) for tests, benchmarks and
 /// the demo. Notifications go to one webhook with Basic credentials and carry no state.
 public final class DBXaaSSimulator: Simulator, Sendable {
     public let core: SimulatorCore

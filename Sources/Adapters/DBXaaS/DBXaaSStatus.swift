@@ -2,7 +2,7 @@ import FletcherCore
 import FletcherPlatform
 
 /// DBXaaS run documents (`GET /api/2.2/jobs/runs/get`) mapped to Fletcher's states
-/// (`adapters.md` §5): `status` first, the legacy `state` when `status` is absent.
+/// (`docs/dispatch.md` §5): `status` first, the legacy `state` when `status` is absent.
 enum DBXaaSStatus {
     static func runStatus(of run: JSONValue) throws(AdapterError) -> RunStatus {
         let link = runPageLink(run["run_page_url"])

@@ -4,7 +4,7 @@ import Synchronization
 
 /// Drives every transfer of one client with libcurl's multi interface on one dedicated thread.
 ///
-/// libcurl calls block, so they must stay off Swift's cooperative pool (`platform-notes.md`).
+/// libcurl calls block, so they must stay off Swift's cooperative pool (`docs/architecture.md`).
 /// One thread multiplexes any number of requests and keeps their connections for reuse.
 final class CurlLoop: Sendable {
     private enum Operation {

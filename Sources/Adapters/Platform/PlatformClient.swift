@@ -2,7 +2,7 @@ import FletcherCore
 import FletcherHTTP
 import Foundation
 
-/// The JSON-over-HTTP calls both adapters make, with the error classification of `adapters.md` §1:
+/// The JSON-over-HTTP calls both adapters make, with the error classification of `docs/dispatch.md` §1:
 /// no response, 429 and the statuses `retryable` names → retryable (honouring Retry-After); any
 /// other non-2xx → permanent with the platform's message; a 2xx body that is not JSON → permanent.
 public struct PlatformClient: Sendable {
@@ -84,7 +84,7 @@ public struct PlatformClient: Sendable {
 }
 
 /// A platform's run page is kept only when it is an absolute http(s) URL of at most 4,096
-/// characters, as the API requires of clients (`semantics.md` §5): a platform cannot slip a
+/// characters, as the API requires of clients (`docs/concepts.md` §5): a platform cannot slip a
 /// `javascript:` link into the plan.
 public func runPageLink(_ value: JSONValue?) -> String? {
     guard case .string(let text) = value, text.count <= 4_096, let url = URL(string: text),

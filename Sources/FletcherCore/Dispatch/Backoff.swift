@@ -1,4 +1,4 @@
-/// Exponential backoff with full jitter (`adapters.md` §3): the wait before retry `n` is uniform
+/// Exponential backoff with full jitter (`docs/dispatch.md` §3): the wait before retry `n` is uniform
 /// in `0 ... min(cap, base × 2^(n-1))`, and never shorter than what the platform asked for
 /// (Retry-After is honoured up to an hour, whatever the cap: the platform knows its own load).
 public struct Backoff: Sendable, Hashable {

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-/// Takes platform callbacks (`adapters.md` §1, §4, §5): the adapter authenticates and decodes,
+/// Takes platform callbacks (`docs/dispatch.md` §1, §4, §5): the adapter authenticates and decodes,
 /// reports go through the guarded update path, replayed deliveries are applied once, and
 /// "look at run X" hints become an immediate poll.
 public struct CallbackIntake: Sendable {

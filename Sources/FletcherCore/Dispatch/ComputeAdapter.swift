@@ -1,7 +1,7 @@
 import Foundation
 
 /// One compute platform, as the dispatcher, the poller and the callback route see it
-/// (`adapters.md` §1). Implementations live in their own modules and speak HTTP; nothing here does.
+/// (`docs/dispatch.md` §1). Implementations live in their own modules and speak HTTP; nothing here does.
 public protocol ComputeAdapter: Sendable {
     var compute: Compute { get }
 
@@ -113,7 +113,7 @@ public enum CallbackRejection: Error, Sendable, Hashable {
     case malformed(String)
 }
 
-/// A failed call to a platform, classified for the dispatcher (`adapters.md` §1).
+/// A failed call to a platform, classified for the dispatcher (`docs/dispatch.md` §1).
 public struct AdapterError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Sendable, Hashable {
         /// Network, timeout, 429, 5xx: try again later.

@@ -1,6 +1,6 @@
 import Metrics
 
-/// The dispatch counters of `api.md` §6, through swift-metrics (the server exports them).
+/// The dispatch counters of `docs/api.md` §6, through swift-metrics (the server exports them).
 enum DispatchMetrics {
     /// A submit's outcome: `submitted`, `retried`, `failed`, `dropped` (superseded before it went
     /// out), or for cancels `cancelled`, `cancel_failed`.

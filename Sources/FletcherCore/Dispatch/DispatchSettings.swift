@@ -1,4 +1,4 @@
-/// How hard the dispatcher and poller drive one platform (`adapters.md` §7).
+/// How hard the dispatcher and poller drive one platform (`docs/dispatch.md` §7).
 public struct PlatformLimits: Sendable, Hashable {
     /// In-flight calls at most.
     public var concurrency: Int

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The outbox and run history (`adapters.md` §3, §6), beside `PlanStore` in the same database.
+/// The outbox and run history (`docs/dispatch.md` §3, §6), beside `PlanStore` in the same database.
 /// Plan rows still change only through the orchestrator; these calls touch only `outbox`, `run`
 /// and `callback_seen`.
 public protocol DispatchStore: Sendable {

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Hands queued attempts to their platforms (`adapters.md` §3): claims due outbox items with a
+/// Hands queued attempts to their platforms (`docs/dispatch.md` §3): claims due outbox items with a
 /// lease, submits them with the run id as idempotency key, retries with backoff, fails the
 /// product when the platform refuses or the attempts run out, and sends cancels.
 public final class Dispatcher: Sendable {

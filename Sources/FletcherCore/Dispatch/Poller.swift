@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 /// Asks platforms about their live runs every `pollSeconds` and feeds the answers to the core
-/// (`adapters.md` §3 step 4); also polls single runs at once when a callback or a submit hints.
+/// (`docs/dispatch.md` §3 step 4); also polls single runs at once when a callback or a submit hints.
 public final class Poller: Sendable {
     private let orchestrator: Orchestrator
     private let store: any DispatchStore
@@ -69,7 +69,7 @@ public final class Poller: Sendable {
         }
     }
 
-    /// Applies a platform's word on a run through the guarded update path (`semantics.md` §3.8).
+    /// Applies a platform's word on a run through the guarded update path (`docs/concepts.md` §3.8).
     @discardableResult
     public func apply(_ status: RunStatus, of run: RunRef, on compute: Compute) async -> ReportResult? {
         await apply(status, runID: run.runID, datasetID: run.datasetID, dataProductID: run.dataProductID, on: compute)

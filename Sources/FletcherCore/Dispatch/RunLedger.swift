@@ -1,6 +1,6 @@
 import Foundation
 
-/// What one command does to the attempts of dispatching compute types (`adapters.md` §3), written
+/// What one command does to the attempts of dispatching compute types (`docs/dispatch.md` §3), written
 /// in the same transaction as the plan rows: new attempts go to the outbox, reports move their
 /// run, superseded runs are cancelled.
 public struct RunChanges: Sendable, Hashable {

@@ -6,7 +6,7 @@ public enum RunState: String, Codable, Sendable, CaseIterable {
     case queued, running, success, failed, superseded
 }
 
-/// One attempt in the run history (`adapters.md` §6), as `GET …/runs` lists it.
+/// One attempt in the run history (`docs/dispatch.md` §6), as `GET …/runs` lists it.
 public struct RunRecord: Codable, Sendable, Hashable {
     public var runID: UUID
     public var datasetID: UUID

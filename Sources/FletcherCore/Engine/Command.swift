@@ -1,20 +1,20 @@
 import Foundation
 
-/// Every change Fletcher can make to a plan (`semantics.md` §3). The engine applies one at a time.
+/// Every change Fletcher can make to a plan (`docs/concepts.md` §3). The engine applies one at a time.
 public enum Command: Hashable, Sendable {
-    /// Create or merge a plan (§3.2). The dataset is the one named in the parameter.
+    /// Create or merge a plan (`docs/concepts.md` §3.2). The dataset is the one named in the parameter.
     case post(PlanParam)
-    /// Client progress reports (§3.3).
+    /// Client progress reports (`docs/concepts.md` §3.3).
     case update([StateParam])
-    /// Re-run products and reset their descendants (§3.4).
+    /// Re-run products and reset their descendants (`docs/concepts.md` §3.4).
     case clear([UUID])
-    /// Remove products from the active plan, permanently (§3.5).
+    /// Remove products from the active plan, permanently (`docs/concepts.md` §3.5).
     case disable([UUID])
     case pause
     case unpause
-    /// Queue waiting products whose parents all succeeded, eager or not (§3.7).
+    /// Queue waiting products whose parents all succeeded, eager or not (`docs/concepts.md` §3.7).
     case trigger([UUID])
-    /// A compute platform's report about one run, applied only while still current (§3.8).
+    /// A compute platform's report about one run, applied only while still current (`docs/concepts.md` §3.8).
     case report(RunReport)
 }
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The rules of `semantics.md` §3 as a pure function: a plan and a command in, the changed rows out.
+/// The rules of `docs/concepts.md` §3 as a pure function: a plan and a command in, the changed rows out.
 ///
 /// No I/O, no clock, no randomness (the context carries time and run-id generation), so every
 /// rule is testable in microseconds and the orchestrator can run it inside a transaction.
@@ -37,7 +37,7 @@ public enum Engine {
         return plan
     }
 
-    /// §3.3: set states exactly as sent, reset descendants, trigger.
+    /// `docs/concepts.md` §3.3: set states exactly as sent, reset descendants, trigger.
     static func update(_ updates: [StateParam], on plan: PlanState, context: EngineContext) throws(CommandError)
         -> PlanDelta
     {
@@ -58,7 +58,7 @@ public enum Engine {
         return execution.delta
     }
 
-    /// §3.4: listed products back to `waiting`, descendants reset, trigger (an eager root re-queues).
+    /// `docs/concepts.md` §3.4: listed products back to `waiting`, descendants reset, trigger (an eager root re-queues).
     static func clear(_ ids: [UUID], on plan: PlanState, context: EngineContext) throws(CommandError) -> PlanDelta {
         var execution = Execution(plan: plan, context: context)
         var cleared: [Int] = []
@@ -73,7 +73,7 @@ public enum Engine {
         return execution.delta
     }
 
-    /// §3.5: permanent; no downstream reset; children blocked only by these can become ready.
+    /// `docs/concepts.md` §3.5: permanent; no downstream reset; children blocked only by these can become ready.
     static func disable(_ ids: [UUID], on plan: PlanState, context: EngineContext) throws(CommandError) -> PlanDelta {
         var execution = Execution(plan: plan, context: context)
         for id in ids {
@@ -85,7 +85,7 @@ public enum Engine {
         return execution.delta
     }
 
-    /// §3.6: pause changes no product; unpause runs the trigger rule over the whole plan.
+    /// `docs/concepts.md` §3.6: pause changes no product; unpause runs the trigger rule over the whole plan.
     static func setPaused(_ paused: Bool, on plan: PlanState, context: EngineContext) throws(CommandError)
         -> PlanDelta
     {
@@ -96,7 +96,7 @@ public enum Engine {
         return execution.delta
     }
 
-    /// §3.7: queue named waiting products whose parents all succeeded, eager or not.
+    /// `docs/concepts.md` §3.7: queue named waiting products whose parents all succeeded, eager or not.
     static func trigger(_ ids: [UUID], on plan: PlanState, context: EngineContext) throws(CommandError) -> PlanDelta {
         var execution = Execution(plan: plan, context: context)
         var positions: [Int] = []
@@ -117,7 +117,7 @@ public enum Engine {
         return delta
     }
 
-    /// §3.8: a platform's report applies only to the attempt it is about, while that attempt is
+    /// `docs/concepts.md` §3.8: a platform's report applies only to the attempt it is about, while that attempt is
     /// live; anything else is stale and ignored without error.
     static func apply(_ report: RunReport, on plan: PlanState?, context: EngineContext) -> PlanDelta {
         var stale = PlanDelta()

@@ -85,7 +85,7 @@ struct Execution {
 
     // MARK: - Shared rules
 
-    /// Downstream reset (§3.3 step 3): every active descendant of `seeds` that is not already
+    /// Downstream reset (`docs/concepts.md` §3.3 step 3): every active descendant of `seeds` that is not already
     /// `waiting` becomes `waiting`, keeping its run fields.
     mutating func resetDescendants(of seeds: some Sequence<Int>) {
         for position in graph.descendants(of: seeds, isActive: { isActive($0) }) where state(position) != .waiting {
@@ -93,7 +93,7 @@ struct Execution {
         }
     }
 
-    /// The trigger rule (§3.1) over the products whose readiness this command can have changed:
+    /// The trigger rule (`docs/concepts.md` §3.1) over the products whose readiness this command can have changed:
     /// the rows it changed and their children.
     mutating func triggerAffected() {
         var candidates = Set(delta.products.keys)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Posting a plan (`semantics.md` §3.2): validate, merge into what is stored, trigger.
+/// Posting a plan (`docs/concepts.md` §3.2): validate, merge into what is stored, trigger.
 enum PlanMerge {
     static func post(_ param: PlanParam, onto stored: PlanState?, context: EngineContext) throws(CommandError)
         -> PlanDelta
@@ -78,7 +78,7 @@ enum PlanMerge {
             modifiedBy: context.actor, modifiedDate: context.now)
     }
 
-    /// Steps 1 and 2 of §3.2.
+    /// Steps 1 and 2 of `docs/concepts.md` §3.2.
     private static func checkDuplicates(_ param: PlanParam) throws(CommandError) {
         var ids = Set<UUID>()
         for product in param.dataProducts where !ids.insert(product.id).inserted {
@@ -90,7 +90,7 @@ enum PlanMerge {
         }
     }
 
-    /// Step 3 of §3.2: every parent (all of them first, in list order), then every child, must be
+    /// Step 3 of `docs/concepts.md` §3.2: every parent (all of them first, in list order), then every child, must be
     /// in the request or stored and not disabled.
     private static func checkKnown(_ param: PlanParam, storedProducts: [DataProduct], storedGraph: PlanGraph)
         throws(CommandError)

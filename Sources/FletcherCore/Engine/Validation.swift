@@ -1,6 +1,6 @@
 import Foundation
 
-/// Value checks upstream lacked (`semantics.md` §5). Each failure names the offending field.
+/// Value checks upstream lacked (`docs/concepts.md` §5). Each failure names the offending field.
 public enum Validation {
     public static let maxStringLength = 1_000
     public static let maxLinkLength = 4_096
@@ -14,7 +14,7 @@ public enum Validation {
         }
     }
 
-    /// §3.3 step 1 (a state clients may not set rejects the whole request), then the link checks.
+    /// `docs/concepts.md` §3.3 step 1 (a state clients may not set rejects the whole request), then the link checks.
     public static func check(_ updates: [StateParam]) throws(CommandError) {
         for entry in updates where [.waiting, .queued, .disabled].contains(entry.state) {
             throw .invalidRequestedState(entry.id, entry.state)

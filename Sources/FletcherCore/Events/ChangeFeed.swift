@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// Committed plan changes, fanned out to the event streams of this instance (`api.md` §5), with
+/// Committed plan changes, fanned out to the event streams of this instance (`docs/api.md` §5), with
 /// the most recent ones kept so a reconnecting client can catch up (`Last-Event-ID`).
 ///
 /// Changes arrive from one source, in version order per plan and each once: this instance's

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One committed change of a plan as the events stream sends it (`api.md` §5):
+/// One committed change of a plan as the events stream sends it (`docs/api.md` §5):
 /// `{version, changes: [{id, state, run_id, link, modified_date}], paused?}`.
 public struct PlanChange: Codable, Sendable, Hashable {
     public struct Product: Codable, Sendable, Hashable {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The plan's DAG as Graphviz DOT (`ui.md`, plan page): left to right, one box per product
+/// The plan's DAG as Graphviz DOT (`docs/ui.md`, plan page): left to right, one box per product
 /// labelled `name:version`, filled by state, disabled products dashed and faded, each node
 /// linking to its product page. Every string from a client is escaped, so a name can neither end
 /// its quoted string nor smuggle attributes or HTML labels into the picture.

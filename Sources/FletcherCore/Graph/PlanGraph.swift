@@ -97,8 +97,8 @@ public struct PlanGraph: Sendable {
 }
 
 extension Plan {
-    /// The products a clear of `ids` sends back to `waiting` besides the listed ones (`semantics.md`
-    /// §3.4): their descendants, not passing through disabled products, in plan order.
+    /// The products a clear of `ids` sends back to `waiting` besides the listed ones (`docs/concepts.md`
+    /// `docs/concepts.md` §3.4): their descendants, not passing through disabled products, in plan order.
     public func descendantsReset(byClearing ids: [UUID]) -> [DataProduct] {
         let state = PlanState(plan: self, version: 0)
         let seeds = ids.compactMap { state.graph.position(of: $0) }

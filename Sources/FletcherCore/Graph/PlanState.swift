@@ -75,7 +75,7 @@ public struct PlanDelta: Sendable {
     public var graph: PlanGraph?
     /// Positions of the products this command moved into `queued`, ascending.
     public var queued: [Int] = []
-    /// True when the command was an adapter report that no longer applies (`semantics.md` §3.8).
+    /// True when the command was an adapter report that no longer applies (`docs/concepts.md` §3.8).
     public var stale = false
 
     public init() {}

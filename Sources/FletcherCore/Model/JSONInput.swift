@@ -1,7 +1,7 @@
 import Foundation
 
 /// Decodes request bodies and files into model types, turning every failure into a 400 that
-/// names the field (`api.md` §1), the same way for the API and the CLI.
+/// names the field (`docs/api.md` §1), the same way for the API and the CLI.
 public enum JSONInput {
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: Data) throws(CommandError) -> T {
         if JSONNesting.exceeds(JSONNesting.limit, in: bytes) {

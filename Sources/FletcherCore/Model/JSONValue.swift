@@ -55,7 +55,7 @@ extension JSONValue: Codable {
 }
 
 extension JSONValue {
-    /// Compact JSON text with sorted keys: the form stored in databases and searched (`semantics.md` §3.9).
+    /// Compact JSON text with sorted keys: the form stored in databases and searched (`docs/concepts.md` §3.9).
     public var jsonText: String {
         var output = ""
         write(to: &output)

@@ -44,7 +44,7 @@ extension Compute: Codable {
     }
 }
 
-/// The life cycle of a data product (`semantics.md` §2).
+/// The life cycle of a data product (`docs/concepts.md` §2).
 public enum State: String, Codable, Sendable, CaseIterable {
     case waiting
     case queued
@@ -119,7 +119,7 @@ public struct DataProduct: Codable, Hashable, Sendable {
         case modifiedDate = "modified_date"
     }
 
-    // Optional fields are always emitted, as `null` when empty (api.md §1).
+    // Optional fields are always emitted, as `null` when empty (docs/api.md §1).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id.lowercasedString, forKey: .id)
@@ -195,7 +195,7 @@ public struct Edge: Hashable, Sendable {
     }
 }
 
-/// Everything stored for one dataset (`semantics.md` §1), in stable (first-posted) order.
+/// Everything stored for one dataset (`docs/concepts.md` §1), in stable (first-posted) order.
 public struct Plan: Codable, Hashable, Sendable {
     public var dataset: Dataset
     public var dataProducts: [DataProduct]
@@ -214,7 +214,7 @@ public struct Plan: Codable, Hashable, Sendable {
     }
 }
 
-/// One page of search results (`semantics.md` §3.9).
+/// One page of search results (`docs/concepts.md` §3.9).
 public struct SearchPage: Codable, Hashable, Sendable {
     public struct Row: Codable, Hashable, Sendable {
         public var datasetID: UUID
@@ -265,7 +265,7 @@ public struct SearchPage: Codable, Hashable, Sendable {
 }
 
 extension UUID {
-    /// The hyphenated lowercase form Fletcher emits everywhere (`semantics.md` §5); Foundation's
+    /// The hyphenated lowercase form Fletcher emits everywhere (`docs/concepts.md` §5); Foundation's
     /// `uuidString` is uppercase.
     public var lowercasedString: String { uuidString.lowercased() }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The body of `POST /api/plan` (`semantics.md` §3.2). Unknown fields are ignored (**compat**).
+/// The body of `POST /api/plan` (`docs/concepts.md` §3.2). Unknown fields are ignored (**compat**).
 public struct PlanParam: Codable, Hashable, Sendable {
     public var dataset: DatasetParam
     public var dataProducts: [DataProductParam]
@@ -72,7 +72,7 @@ public struct DependencyParam: Codable, Hashable, Sendable {
     }
 }
 
-/// One entry of a state update (`semantics.md` §3.3). Omitted run fields become null (**compat**).
+/// One entry of a state update (`docs/concepts.md` §3.3). Omitted run fields become null (**compat**).
 public struct StateParam: Codable, Hashable, Sendable {
     public var id: UUID
     public var state: State
@@ -95,7 +95,7 @@ public struct StateParam: Codable, Hashable, Sendable {
     }
 }
 
-/// What a compute platform reported about one run (`semantics.md` §3.8), from a callback or a poll.
+/// What a compute platform reported about one run (`docs/concepts.md` §3.8), from a callback or a poll.
 public struct RunReport: Hashable, Sendable {
     public var dataProductID: UUID
     public var runID: UUID

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// The one path for every change to a plan (`architecture.md`): lock the dataset, take its plan
+/// The one path for every change to a plan (`docs/architecture.md`): lock the dataset, take its plan
 /// from the cache when the stored version matches (else load it), run the engine, write only the
 /// delta, commit, then keep the updated plan cached.
 public final class Orchestrator: Sendable {
@@ -31,7 +31,7 @@ public final class Orchestrator: Sendable {
         self.newRunID = newRunID
     }
 
-    /// Posts (creates or merges) a plan (`semantics.md` §3.2).
+    /// Posts (creates or merges) a plan (`docs/concepts.md` §3.2).
     public func post(_ param: PlanParam, by actor: String) async throws -> CommandOutcome {
         try await execute(.post(param), on: param.dataset.id, by: actor)
     }
@@ -101,7 +101,7 @@ public final class Orchestrator: Sendable {
         }
     }
 
-    /// Applies a compute platform's report (`semantics.md` §3.8). A report that no longer applies,
+    /// Applies a compute platform's report (`docs/concepts.md` §3.8). A report that no longer applies,
     /// including one about a dataset or product that is gone, is ignored.
     ///
     /// Platforms repeat themselves (every poll, every webhook that only says "look again"): a

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where plans live (`architecture.md`, Persistence). SQLite and PostgreSQL implement it and pass
+/// Where plans live (`docs/architecture.md`, Persistence). SQLite and PostgreSQL implement it and pass
 /// one conformance suite; the orchestrator is the only writer.
 public protocol PlanStore: Sendable {
     /// Runs `body` in one write transaction that holds the lock of `datasetID` from start to end:
@@ -22,7 +22,7 @@ public protocol PlanStore: Sendable {
     /// One stored product, or nil when the dataset or the product does not exist.
     func dataProduct(_ datasetID: UUID, _ dataProductID: UUID) async throws -> DataProduct?
 
-    /// `semantics.md` §3.9: literal, case-insensitive substring of the dataset id or `extra` text.
+    /// `docs/concepts.md` §3.9: literal, case-insensitive substring of the dataset id or `extra` text.
     func search(_ term: String, page: Int) async throws -> SearchPage
 
     /// How many of this build's migrations the database lacks (0 when ready to serve).
@@ -75,7 +75,7 @@ public protocol PlanTransaction {
     /// Writes the rows of `delta` and stamps the dataset with `version`.
     func write(_ delta: PlanDelta, datasetID: UUID, version: Int64, at now: Timestamp) throws
 
-    /// Writes what the command did to attempts: run rows and outbox items (`adapters.md` §3).
+    /// Writes what the command did to attempts: run rows and outbox items (`docs/dispatch.md` §3).
     /// Called only with changes, after `write`, in the same transaction.
     func record(_ runs: RunChanges, datasetID: UUID, at now: Timestamp) throws
 }

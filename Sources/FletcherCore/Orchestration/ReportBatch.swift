@@ -19,7 +19,7 @@ enum ReportTurn: Sendable {
 /// dataset lock. The first report of a burst leads: it waits for the dataset's turn, then applies
 /// every report that queued up behind it, in arrival order, through the same engine rule each
 /// would have gone through alone, and commits them as one change. The result is the serial
-/// order of those reports, as semantics.md §4 requires.
+/// order of those reports, as docs/concepts.md §4 requires.
 extension Orchestrator {
     func batched(_ report: RunReport, on datasetID: UUID, by actor: String) async throws -> ReportResult {
         let turn: ReportTurn = await withCheckedContinuation { continuation in

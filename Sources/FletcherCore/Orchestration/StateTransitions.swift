@@ -1,7 +1,7 @@
 import Metrics
 
 /// The state changes one commit made, counted as `fletcher_state_transitions_total{compute,from,to}`
-/// (`api.md` §6); a new product counts as coming `from` `none`.
+/// (`docs/api.md` §6); a new product counts as coming `from` `none`.
 struct StateTransitions: Sendable {
     private var changes: [(compute: Compute, from: String, to: State)] = []
 

@@ -2,7 +2,7 @@ import FletcherCore
 import Foundation
 import OpenAPIRuntime
 
-/// The REST API of `api.md` §2, implementing the protocol generated from `openapi.yaml`.
+/// The REST API of `docs/api.md` §2, implementing the protocol generated from `openapi.yaml`.
 /// Each handler translates between the wire and one orchestrator call; the rules live in the core.
 struct APIHandlers: APIProtocol {
     let orchestrator: Orchestrator

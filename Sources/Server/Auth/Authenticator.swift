@@ -4,7 +4,7 @@ import Foundation
 import HummingbirdBcrypt
 import JWTKit
 
-/// Issues and checks bearer tokens (`api.md` §3): services log in with their key, receive a JWT
+/// Issues and checks bearer tokens (`docs/api.md` §3): services log in with their key, receive a JWT
 /// (HS256, one hour), and every protected call is checked against the roles the service has in
 /// the current configuration, not the ones in the token.
 final class Authenticator: Sendable {

@@ -2,7 +2,7 @@ import FletcherCore
 import Foundation
 import HummingbirdBcrypt
 
-/// What a service may do (`api.md` §3). Reads are public.
+/// What a service may do (`docs/api.md` §3). Reads are public.
 public enum Role: String, Codable, Sendable, CaseIterable, Comparable {
     case publish, pause, update, disable
 

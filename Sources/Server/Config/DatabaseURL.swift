@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where Fletcher keeps its state: `DATABASE_URL` (`api.md` §4).
+/// Where Fletcher keeps its state: `DATABASE_URL` (`docs/api.md` §4).
 public enum DatabaseURL: Hashable, Sendable {
     case sqlite(path: String)
     case postgres(String)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Configuration variables: the process environment over a `.env` file (`api.md` §4).
+/// Configuration variables: the process environment over a `.env` file (`docs/api.md` §4).
 public struct Environment: Sendable {
     public private(set) var values: [String: String]
 

@@ -2,7 +2,7 @@ import FletcherPlatform
 import Foundation
 import Logging
 
-/// Everything `fletcher serve` reads from its environment (`api.md` §4, `adapters.md` §7),
+/// Everything `fletcher serve` reads from its environment (`docs/api.md` §4, `docs/dispatch.md` §7),
 /// checked at start so a mistake is one clear line, not a failure later.
 public struct ServerConfiguration: Sendable {
     public enum LogFormat: String, Sendable { case text, json }

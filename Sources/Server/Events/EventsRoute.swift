@@ -5,7 +5,7 @@ import Hummingbird
 import NIOCore
 import ServiceLifecycle
 
-/// `GET /api/plan/{id}/events` (`api.md` §5): Server-Sent Events of one plan. A `plan` event
+/// `GET /api/plan/{id}/events` (`docs/api.md` §5): Server-Sent Events of one plan. A `plan` event
 /// with the current version (and the plan) on connect, then a `change` event per committed change,
 /// each with its version as event id. A client reconnecting with `Last-Event-ID` gets the changes
 /// it missed when they are still retained, else a fresh `plan` event. A comment line every

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// The page a browser gets for an unknown address outside `/api` (`api.md` §1).
+/// The page a browser gets for an unknown address outside `/api` (`docs/api.md` §1).
 enum NotFoundPage {
     static func response(path: String) -> Response {
         let escaped = HTML.escape(path)

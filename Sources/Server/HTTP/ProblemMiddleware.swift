@@ -5,7 +5,7 @@ import Hummingbird
 import Logging
 import OpenAPIRuntime
 
-/// Turns every error below it into the response the spec promises (`api.md` §1): problem+json
+/// Turns every error below it into the response the spec promises (`docs/api.md` §1): problem+json
 /// under `/api` with the exact `detail`, 405 for a known path with the wrong method, and for a
 /// 5xx only a request id — the internals go to the log, never to the client.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// `/swagger`: Swagger UI for `/spec`, loaded from `SWAGGER_UI_URL` (`api.md` §2). No copy of
+/// `/swagger`: Swagger UI for `/spec`, loaded from `SWAGGER_UI_URL` (`docs/api.md` §2). No copy of
 /// Swagger UI is in this repository; offline the page still links to the raw document.
 enum SwaggerPage {
     /// A pinned release on a public CDN. Its files are checked by subresource integrity.

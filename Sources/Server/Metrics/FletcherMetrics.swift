@@ -6,7 +6,7 @@ import Metrics
 import NIOCore
 import Prometheus
 
-/// Prometheus metrics (`api.md` §6). swift-metrics is bootstrapped once per process, on first
+/// Prometheus metrics (`docs/api.md` §6). swift-metrics is bootstrapped once per process, on first
 /// use; everything counted through it is served at `/metrics`.
 enum FletcherMetrics {
     static let registry: PrometheusCollectorRegistry = {

@@ -2,7 +2,7 @@ import FletcherCore
 import Foundation
 import Synchronization
 
-/// Draws DOT as SVG with Graphviz's `dot` (Debian `graphviz`) in a subprocess (`ui.md`, plan
+/// Draws DOT as SVG with Graphviz's `dot` (Debian `graphviz`) in a subprocess (`docs/ui.md`, plan
 /// page): killed after `timeout` so a plan too big to lay out cannot hang a request, and cached by
 /// the DOT text, which changes exactly when the plan's picture does.
 final class GraphvizRenderer: Sendable {

@@ -1,7 +1,7 @@
 import FletcherCore
 import Foundation
 
-/// JSON pretty-printed as HTML with syntax colouring done on the server (`ui.md`): every string
+/// JSON pretty-printed as HTML with syntax colouring done on the server (`docs/ui.md`): every string
 /// is escaped, so the result is safe to place in a page as is.
 enum JSONHighlighter {
     static func html(_ value: JSONValue?) -> String {

@@ -4,7 +4,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// Login, logout and plan management in the browser (`ui.md`): the same core operations as the
+/// Login, logout and plan management in the browser (`docs/ui.md`): the same core operations as the
 /// API under the same roles, each form checked for its CSRF token, each change confirmed on a page
 /// that states what it will do before anything is written.
 extension PageRoutes {

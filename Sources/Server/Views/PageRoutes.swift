@@ -5,7 +5,7 @@ import Hummingbird
 import Mustache
 import NIOCore
 
-/// The read-only web UI of `ui.md`: search, plan and product pages, the search rows fragment,
+/// The read-only web UI of `docs/ui.md`: search, plan and product pages, the search rows fragment,
 /// and the project's own CSS and JavaScript. Server-rendered: every page works without script.
 struct PageRoutes: Sendable {
     let library: MustacheLibrary

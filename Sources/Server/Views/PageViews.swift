@@ -220,7 +220,7 @@ struct ProductPageView {
     }
 }
 
-/// A link renders only when it is an absolute http(s) URL (`ui.md`): no `javascript:`, no `data:`.
+/// A link renders only when it is an absolute http(s) URL (`docs/ui.md`): no `javascript:`, no `data:`.
 func safeLink(_ text: String?) -> String? {
     guard let text, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
         scheme == "http" || scheme == "https",

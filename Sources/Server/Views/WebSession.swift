@@ -4,7 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Logging in through the browser (`ui.md`, Login): the token `POST /api/authenticate` would
+/// Logging in through the browser (`docs/ui.md`, Login): the token `POST /api/authenticate` would
 /// issue, kept in an HttpOnly, SameSite=Strict cookie (Secure under https), and a CSRF token for
 /// every form, derived from the session with HMAC so nothing is stored on the server.
 struct WebSession: Sendable {

@@ -4,7 +4,7 @@ import Foundation
 /// A connection confined to a serial queue of its own, used from async code.
 ///
 /// SQLite calls block; run on Swift's cooperative pool they would starve every other task
-/// (`platform-notes.md`). A serial queue gets its own thread, so blocking there is harmless.
+/// (`docs/architecture.md`). A serial queue gets its own thread, so blocking there is harmless.
 final class SQLiteDatabase: @unchecked Sendable {
     // Safety: `connection` is only touched on `queue`.
     private let connection: SQLiteConnection

@@ -1,6 +1,6 @@
 import FletcherCore
 
-/// The rules of `semantics.md` §3 written the obvious way: every walk rescans every edge and the
+/// The rules of `docs/concepts.md` §3 written the obvious way: every walk rescans every edge and the
 /// trigger rule always re-evaluates the whole plan. Slow, and easy to check by reading; the
 /// engine's incremental result must equal it.
 struct ReferenceModel {
