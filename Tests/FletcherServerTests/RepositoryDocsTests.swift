@@ -56,7 +56,9 @@ struct RepositoryDocsTests {
                         }
                     }
                 }
-                if line.contains("../shared") { missing.append("\(path):\(number + 1): points outside the repository") }
+                if line.contains("../" + "shared") {
+                    missing.append("\(path):\(number + 1): points outside the repository")
+                }
             }
         }
         #expect(missing.isEmpty, "\(missing.joined(separator: "\n"))")
