@@ -50,8 +50,14 @@ public enum FletcherApplication {
                 RequestBodyMiddleware(limit: configuration.maxBodyBytes),
             ])
 
+        let limits = ConnectionLimits(
+            maximum: configuration.maxHTTPConnections, headerTimeout: configuration.httpHeaderTimeout, logger: logger)
+        let idleTimeout = TimeAmount.nanoseconds(Int64(configuration.httpIdleTimeout / .nanoseconds(1)))
         return Application(
             router: router,
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [ConnectionGuard(limits: limits)], idleTimeout: idleTimeout)),
             configuration: .init(
                 address: .hostname(configuration.bindHost, port: configuration.bindPort), serverName: "Fletcher"),
             services: [dispatch, ChangeRelay(orchestrator: orchestrator)],

@@ -31,6 +31,8 @@ struct ConfigurationTests {
         #expect(defaults.generatedLocalKey?.count == 64)
         #expect(defaults.maxConnections == 10 && defaults.maxBodyBytes == 16_777_216)
         #expect(defaults.planCacheProducts == 50_000)
+        #expect(defaults.httpHeaderTimeout == .seconds(30) && defaults.httpIdleTimeout == .seconds(60))
+        #expect(defaults.maxHTTPConnections == 4096)
         #expect(try configuration(["PLAN_CACHE_PRODUCTS": "0"]).planCacheProducts == 0)
     }
 
@@ -69,6 +71,8 @@ struct ConfigurationTests {
             failure(["BASE_URL": "fletcher.local"])?.hasPrefix("BASE_URL 'fletcher.local' must be an absolute") == true)
         #expect(failure(["MAX_CONNECTIONS": "zero"])?.hasPrefix("MAX_CONNECTIONS must be a whole number") == true)
         #expect(failure(["LOG_FORMAT": "xml"]) == "LOG_FORMAT 'xml' must be text or json")
+        #expect(failure(["HTTP_HEADER_TIMEOUT_SECONDS": "0"])?.hasPrefix("HTTP_HEADER_TIMEOUT_SECONDS must be") == true)
+        #expect(failure(["MAX_HTTP_CONNECTIONS": "-1"])?.hasPrefix("MAX_HTTP_CONNECTIONS must be") == true)
     }
 
     @Test func envFilesAreReadAndTheRealEnvironmentWins() throws {

@@ -23,6 +23,12 @@ public struct ServerConfiguration: Sendable {
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
     public var maxBodyBytes: Int
+    /// How long a new connection may take to send its first request head.
+    public var httpHeaderTimeout: Duration
+    /// How long a connection may sit without a request before it is closed.
+    public var httpIdleTimeout: Duration
+    /// Connections open at once; more are refused (and logged) until some close.
+    public var maxHTTPConnections: Int
     /// Products the in-memory plan cache keeps (across all plans); more means fewer reloads.
     public var planCacheProducts: Int
     public var swaggerUIURL: String
@@ -70,6 +76,11 @@ public struct ServerConfiguration: Sendable {
             logLevel: try logLevel(environment["LOG_LEVEL"]),
             logFormat: try logFormat(environment["LOG_FORMAT"]),
             maxBodyBytes: try integer(environment, "MAX_BODY_BYTES", default: 16 * 1024 * 1024, in: 1024...(1 << 30)),
+            httpHeaderTimeout: .seconds(
+                try number(environment, "HTTP_HEADER_TIMEOUT_SECONDS", default: 30.0, in: 0.1...3600)),
+            httpIdleTimeout: .seconds(
+                try number(environment, "HTTP_IDLE_TIMEOUT_SECONDS", default: 60.0, in: 0.1...86400)),
+            maxHTTPConnections: try integer(environment, "MAX_HTTP_CONNECTIONS", default: 4096, in: 1...1_000_000),
             planCacheProducts: try integer(environment, "PLAN_CACHE_PRODUCTS", default: 50_000, in: 0...50_000_000),
             swaggerUIURL: environment["SWAGGER_UI_URL"] ?? SwaggerPage.defaultAssetsURL,
             dispatch: try DispatchConfiguration.from(environment, registry: registry))
