@@ -32,7 +32,8 @@ struct DispatchFaultTests {
             let (dataset, a) = (factory.datasetID, factory.id("A"))
             try await eventually("A succeeds") { try await api.states(dataset)["A"] == .success }
             let run = try #require(try await api.runs(dataset, a).first)
-            let waited = run.submittedAt!.microsecondsSinceEpoch - run.queuedAt.microsecondsSinceEpoch
+            let submitted = try #require(run.submittedAt, "the run was submitted")
+            let waited = submitted.microsecondsSinceEpoch - run.queuedAt.microsecondsSinceEpoch
             #expect(waited >= 1_000_000, "the retry came \(waited) µs after queueing; Retry-After said 1 s")
             #expect(run.attempts == 2)
         }

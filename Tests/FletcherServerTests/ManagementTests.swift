@@ -53,7 +53,8 @@ struct ManagementTests {
                 headers: [("Cookie", "fletcher_login=y")])
             #expect(wrong.status == 403, "a login form without its own CSRF nonce is refused")
             let form = try await api.call("GET", "/login")
-            let nonceCookie = String(form.header("Set-Cookie")!.split(separator: ";")[0])
+            let nonceCookie = String(
+                try #require(form.header("Set-Cookie"), "the login form sets its nonce").split(separator: ";")[0])
             let nonce = String(nonceCookie.split(separator: "=")[1])
             let badKey = try await api.call(
                 "POST", "/login", body: "csrf=\(nonce)&service=admin&key=guess",
@@ -123,7 +124,8 @@ struct ManagementTests {
 
             let reader = try await logIn(api, "reader")
             let readerPage = try await api.call("GET", "/plan/\(dataset)", headers: [("Cookie", reader)]).text
-            let refused = try await post("csrf=\(csrf(readerPage)!)&action=failed&ids=\(b)&confirm=yes", reader)
+            let readerToken = try #require(csrf(readerPage), "the reader's page has a form token")
+            let refused = try await post("csrf=\(readerToken)&action=failed&ids=\(b)&confirm=yes", reader)
             #expect(
                 refused.status == 403 && refused.text.contains("missing the following role: &#39;update&#39;")
                     || refused.text.contains("missing the following role: 'update'"))
