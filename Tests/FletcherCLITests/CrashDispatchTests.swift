@@ -91,12 +91,14 @@ struct CrashDispatchTests {
                         body: Array(try JSONEncoder().encode(plan))))
                 #expect(posted.status == 200, "\(posted.text)")
 
-                try await waitFor("20 jobs on the platforms") { cams.jobs.count + kubernetes.jobs.count >= 20 }
+                try await eventually("20 jobs on the platforms", timeout: .seconds(60)) {
+                    cams.jobs.count + kubernetes.jobs.count >= 20
+                }
                 await servers[0].kill()
                 #expect(cams.jobs.count + kubernetes.jobs.count < 90, "the kill must land mid-storm")
                 if instances == 1 { servers[0] = try await start(0) }
 
-                try await waitFor("every product succeeds", timeout: .seconds(40)) {
+                try await eventually("every product succeeds", timeout: .seconds(40)) {
                     let reply = try await client.execute(
                         HTTPClientRequest(url: "\(survivor)/api/plan/\(factory.datasetID.lowercasedString)"))
                     let current = try JSONDecoder().decode(Plan.self, from: Data(reply.body))
@@ -112,17 +114,5 @@ struct CrashDispatchTests {
                 for server in servers.suffix(instances == 1 ? 1 : instances - 1) { _ = try await server.terminate() }
             }
         }
-    }
-
-    private func waitFor(
-        _ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool
-    ) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        Issue.record("timed out waiting for: \(what)")
-        throw CancellationError()
     }
 }

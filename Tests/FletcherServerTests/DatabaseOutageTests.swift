@@ -15,12 +15,7 @@ import Testing
         "needs PostgreSQL's server binaries to run a cluster of its own"))
 struct DatabaseOutageTests {
     @Test func requestsFailFastDuringAnOutageAndRecoverAfterIt() async throws {
-        let cluster = try ThrowawayCluster()
-        defer { cluster.remove() }
-        let store = try await PostgresPlanStore.open(conninfo: cluster.url, maxConnections: 4)
-        try await store.migrate()
-        try await withFletcher(store: store) { api in
-            let token = try await api.token("admin")
+        try await withServerOnOwnCluster { cluster, api, token in
             let dataset = UUID().lowercasedString
             let product = UUID().lowercasedString
             let posted = try await api.call(
@@ -55,12 +50,7 @@ struct DatabaseOutageTests {
     /// request is answered (200, or 503 when its outcome could not be confirmed), none hangs, and
     /// after the restart every plan holds its last acknowledged state or one asked for after it.
     @Test func updatesInFlightWhenTheDatabaseStopsAreAnsweredAndNoAcknowledgedOneIsLost() async throws {
-        let cluster = try ThrowawayCluster()
-        defer { cluster.remove() }
-        let store = try await PostgresPlanStore.open(conninfo: cluster.url, maxConnections: 4)
-        try await store.migrate()
-        try await withFletcher(store: store) { api in
-            let token = try await api.token("admin")
+        try await withServerOnOwnCluster { cluster, api, token in
             let plans = (0..<24).map { _ in (dataset: UUID().lowercasedString, product: UUID().lowercasedString) }
             for plan in plans {
                 let body = planJSON(plan.dataset, [(plan.product, "A", false)], [])
@@ -112,6 +102,17 @@ struct DatabaseOutageTests {
             }
         }
     }
+}
+
+/// A server on a PostgreSQL cluster of the test's own (4 connections), and an admin token.
+private func withServerOnOwnCluster(
+    _ body: (ThrowawayCluster, API, String) async throws -> Void
+) async throws {
+    let cluster = try ThrowawayCluster()
+    defer { cluster.remove() }
+    let store = try await PostgresPlanStore.open(conninfo: cluster.url, maxConnections: 4)
+    try await store.migrate()
+    try await withFletcher(store: store) { api in try await body(cluster, api, try await api.token("admin")) }
 }
 
 private final class StopFlag: Sendable {
