@@ -96,4 +96,11 @@ struct BackoffTests {
         #expect(backoff.delay(after: 1, retryAfter: 30, unit: 0.5) == 30)
         #expect(backoff.delay(after: 1, retryAfter: 86_400, unit: 0.5) == Backoff.longestRetryAfter)
     }
+
+    /// The live rule is written once: the run history's live states are the product's, every one
+    /// of them (the stores' poller queries are built from this list).
+    @Test func theRunHistorysLiveStatesAreTheProductsLiveStates() {
+        #expect(Set(RunState.live.map(\.rawValue)) == Set(State.live.map(\.rawValue)))
+        #expect(RunState.live == [.queued, .running])
+    }
 }

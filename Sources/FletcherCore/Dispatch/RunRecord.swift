@@ -4,6 +4,12 @@ import Foundation
 /// overridden by an operator) while the run was live.
 public enum RunState: String, Codable, Sendable, CaseIterable {
     case queued, running, success, failed, superseded
+
+    /// The run states of a live attempt: the product states of `State.live`, as recorded in the
+    /// run history (what the poller asks about).
+    public static let live: [RunState] = State.live.compactMap { RunState(rawValue: $0.rawValue) }.sorted {
+        $0.rawValue < $1.rawValue
+    }
 }
 
 /// One attempt in the run history (`docs/dispatch.md` §6), as `GET …/runs` lists it.

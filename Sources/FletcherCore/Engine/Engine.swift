@@ -144,6 +144,11 @@ extension DataProduct {
     /// An attempt is live while its product is queued or running with the attempt's run
     /// id; only a live attempt's reports apply, and only it is submitted, polled or followed.
     public func isLive(_ runID: UUID?) -> Bool {
-        (state == .queued || state == .running) && runID != nil && self.runID == runID
+        State.live.contains(state) && runID != nil && self.runID == runID
     }
+}
+
+extension State {
+    /// The states in which a product's attempt is live (see `DataProduct.isLive`).
+    public static let live: Set<State> = [.queued, .running]
 }

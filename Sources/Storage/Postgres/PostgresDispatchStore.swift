@@ -4,6 +4,9 @@ import Foundation
 /// The outbox and run history on PostgreSQL, shared by every instance: claims skip rows another
 /// instance holds locked (`FOR UPDATE SKIP LOCKED`) and lease what they take.
 extension PostgresPlanStore: DispatchStore {
+    /// The core's live run states as an SQL list, for `state IN (…)` (the `run_live` index names the same).
+    static let liveStates = RunState.live.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+
     public func claim(_ compute: Compute, now: Timestamp, leaseUntil: Timestamp, limit: Int) async throws
         -> [OutboxItem]
     {
@@ -94,7 +97,7 @@ extension PostgresPlanStore: DispatchStore {
         try await pool.query(
             """
             SELECT run_id, dataset_id, data_product_id, external_id FROM run
-            WHERE compute = $1 AND state IN ('queued', 'running') AND external_id IS NOT NULL
+            WHERE compute = $1 AND state IN (\(Self.liveStates)) AND external_id IS NOT NULL
             ORDER BY queued_at LIMIT $2
             """, [compute.rawValue, String(limit)]
         ).rows.map { row in

@@ -4,6 +4,9 @@ import Foundation
 /// The outbox and run history on SQLite. One writer serializes claims, so no two dispatchers of
 /// this process take the same item.
 extension SQLitePlanStore: DispatchStore {
+    /// The core's live run states as an SQL list, for `state IN (…)` (the `run_live` index names the same).
+    static let liveStates = RunState.live.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+
     public func claim(_ compute: Compute, now: Timestamp, leaseUntil: Timestamp, limit: Int) async throws
         -> [OutboxItem]
     {
@@ -107,7 +110,7 @@ extension SQLitePlanStore: DispatchStore {
             let rows = try connection.statement(
                 """
                 SELECT run_id, dataset_id, data_product_id, external_id FROM run
-                WHERE compute = ?1 AND state IN ('queued', 'running') AND external_id IS NOT NULL
+                WHERE compute = ?1 AND state IN (\(Self.liveStates)) AND external_id IS NOT NULL
                 ORDER BY queued_at LIMIT ?2
                 """
             ).bind(.text(compute.rawValue), .integer(Int64(limit)))
