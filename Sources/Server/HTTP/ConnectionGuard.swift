@@ -43,7 +43,6 @@ final class ConnectionLimits: Sendable {
         open.subtract(1, ordering: .relaxed)
     }
 
-    var openConnections: Int { open.load(ordering: .relaxed) }
 }
 
 /// One connection's guard: counts it against `ConnectionLimits` and closes it when its first

@@ -20,7 +20,6 @@ final class PGLoop: @unchecked Sendable {
     private let wakeWriter: Int32
     private let jobs = Mutex<[@Sendable () -> Void]>([])
     private let stopped = Atomic<Bool>(false)
-    private let threadID = Mutex<pthread_t?>(nil)
     // Loop-confined.
     private var connections: [ObjectIdentifier: PGWireConnection] = [:]
     private var timers: [Timer] = []
@@ -53,8 +52,6 @@ final class PGLoop: @unchecked Sendable {
         wake()
     }
 
-    var inLoop: Bool { threadID.withLock { $0.map { pthread_equal($0, pthread_self()) != 0 } ?? false } }
-
     /// Runs `job` on the loop's thread, after the jobs handed over before it.
     func execute(_ job: @escaping @Sendable () -> Void) {
         jobs.withLock { $0.append(job) }
@@ -82,7 +79,6 @@ final class PGLoop: @unchecked Sendable {
     }
 
     private func run() {
-        threadID.withLock { $0 = pthread_self() }
         while !stopped.load(ordering: .acquiring) {
             let watched = connections.values.filter { $0.interest != 0 }
             var descriptors = [pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)]
