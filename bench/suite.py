@@ -402,8 +402,16 @@ class Client:
             headers["Authorization"] = "Bearer " + self.token
         if prefer:
             headers["Prefer"] = prefer
-        self.connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
-        response = self.connection.getresponse()
+        try:
+            self.connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+            response = self.connection.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closes keep-alive connections idle past HTTP_IDLE_TIMEOUT_SECONDS; like any
+            # HTTP client, open a fresh one and send again (the closed one never saw this request).
+            self.connection.close()
+            self.connection = http.client.HTTPConnection(self.connection.host, self.connection.port, timeout=120)
+            self.connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+            response = self.connection.getresponse()
         data = response.read()
         if response.status != 200:
             raise RuntimeError(f"{method} {path}: {response.status} {data[:300]!r}")
