@@ -48,6 +48,7 @@ public enum FletcherApplication {
                 AuthenticationMiddleware(authenticator: authenticator, rules: document.access),
                 QueryParameterMiddleware(routes: document.routes),
                 RequestBodyMiddleware(limit: configuration.maxBodyBytes),
+                PlanResponseMiddleware(),
             ])
 
         let limits = ConnectionLimits(

@@ -4,7 +4,8 @@ import Testing
 
 /// Random DAGs of up to 200 products under random operation sequences: after every operation
 /// the engine's plan equals the reference model's, its queued set equals a full re-evaluation,
-/// and nothing became `queued` that the rules did not queue.
+/// nothing became `queued` that the rules did not queue, and the JSON kept per row is what
+/// `JSONEncoder` writes for the whole plan.
 @Suite("Trigger rule properties")
 struct TriggerPropertyTests {
     @Test(arguments: 0..<24)
@@ -29,6 +30,8 @@ struct TriggerPropertyTests {
             for position in became {
                 #expect(queued.contains(position), "seed \(seed) step \(step): \(position) became queued unannounced")
             }
+            let kept = h.state!.json.bytes == (try PlanJSONTests.encoderBytes(h.state!.plan))
+            #expect(kept, "seed \(seed) step \(step): the kept JSON differs from the plan's encoding")
         }
     }
 
@@ -130,7 +133,8 @@ struct TriggerPropertyTests {
             let node = start + offset
             let eager = Int.random(in: 0..<10, using: &random) < 8
             let compute: Compute = Bool.random(using: &random) ? .cams : .dbxaas
-            products.append(h.product("n\(node)", eager: eager, compute: compute))
+            let passthrough = Int.random(in: 0..<3, using: &random) == 0 ? RandomJSON.value(&random) : nil
+            products.append(h.product("n\(node)", eager: eager, compute: compute, passthrough: passthrough))
             for _ in 0..<Int.random(in: 0...3, using: &random) where node > 0 {
                 let parent = Int.random(in: 0..<node, using: &random)
                 if !newEdges.contains(where: { $0 == (parent, node) }) { newEdges.append((parent, node)) }
@@ -145,7 +149,8 @@ struct TriggerPropertyTests {
         // Names of stored products are known to the harness; new ones are created by `product`.
         var names: [Int: String] = [:]
         for node in 0..<(start + count) { names[node] = "n\(node)" }
-        let plan = h.plan(products, newEdges.map { (names[$0.parent]!, names[$0.child]!) })
+        let extra = Bool.random(using: &random) ? RandomJSON.value(&random) : nil
+        let plan = h.plan(products, newEdges.map { (names[$0.parent]!, names[$0.child]!) }, extra: extra)
 
         var candidate = model
         candidate.eager += products.map(\.eager)

@@ -172,7 +172,7 @@ struct FailingStore: PlanStore {
     )
         async throws -> T
     { throw Failure() }
-    func plan(_ datasetID: UUID) async throws -> Plan? { throw Failure() }
+    func storedPlan(_ datasetID: UUID) async throws -> PlanState? { throw Failure() }
     func version(of datasetID: UUID) async throws -> Int64? { throw Failure() }
     func dataProduct(_ datasetID: UUID, _ dataProductID: UUID) async throws -> DataProduct? { throw Failure() }
     func search(_ term: String, page: Int) async throws -> SearchPage { throw Failure() }

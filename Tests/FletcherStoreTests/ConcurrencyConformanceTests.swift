@@ -223,7 +223,7 @@ final class CountingStore: PlanStore {
         }
     }
 
-    func plan(_ datasetID: UUID) async throws -> Plan? { try await inner.plan(datasetID) }
+    func storedPlan(_ datasetID: UUID) async throws -> PlanState? { try await inner.storedPlan(datasetID) }
     func version(of datasetID: UUID) async throws -> Int64? { try await inner.version(of: datasetID) }
     func dataProduct(_ datasetID: UUID, _ id: UUID) async throws -> DataProduct? {
         try await inner.dataProduct(datasetID, id)

@@ -8,6 +8,8 @@ public struct PlanState: Sendable {
     public private(set) var graph: PlanGraph
     /// Incremented by every committed change; the cache is valid only while it matches the store.
     public private(set) var version: Int64
+    /// The plan's JSON, one encoding per row, kept in step with the rows.
+    public private(set) var json: PlanJSON
 
     /// Builds the graph of a plan read from a store. Dependencies must name products of the plan.
     public init(plan: Plan, version: Int64) {
@@ -16,6 +18,7 @@ public struct PlanState: Sendable {
         self.dependencies = plan.dependencies
         self.version = version
         self.graph = PlanGraph.of(products: plan.dataProducts, dependencies: plan.dependencies)
+        self.json = PlanJSON(plan)
     }
 
     public var plan: Plan {
@@ -42,6 +45,7 @@ public struct PlanState: Sendable {
             }
         }
         if let graph = delta.graph { self.graph = graph }
+        json.apply(delta)
         self.version = version
     }
 }

@@ -55,65 +55,17 @@ extension JSONValue: Codable {
 }
 
 extension JSONValue {
-    /// Compact JSON text with sorted keys: the form stored in databases and searched (`docs/concepts.md` §3.9).
+    /// Compact JSON text with sorted keys: the form stored in databases and searched
+    /// (`docs/concepts.md` §3.9), and the bytes the API sends.
     public var jsonText: String {
-        var output = ""
-        write(to: &output)
-        return output
+        var writer = JSONWriter()
+        writer.value(self)
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     /// Parses JSON text (as stored by `jsonText`).
     public init(jsonText: String) throws {
         self = try JSONDecoder().decode(JSONValue.self, from: Data(jsonText.utf8))
-    }
-
-    private func write(to output: inout String) {
-        switch self {
-        case .null: output += "null"
-        case .bool(let value): output += value ? "true" : "false"
-        case .int(let value): output += String(value)
-        case .double(let value): output += Self.format(value)
-        case .string(let value): Self.writeString(value, to: &output)
-        case .array(let items):
-            output += "["
-            for (offset, item) in items.enumerated() {
-                if offset > 0 { output += "," }
-                item.write(to: &output)
-            }
-            output += "]"
-        case .object(let members):
-            output += "{"
-            for (offset, key) in members.keys.sorted().enumerated() {
-                if offset > 0 { output += "," }
-                Self.writeString(key, to: &output)
-                output += ":"
-                members[key]!.write(to: &output)
-            }
-            output += "}"
-        }
-    }
-
-    private static func format(_ value: Double) -> String {
-        // JSON has no NaN or infinity; a decoder never produces them, so this only guards misuse.
-        value.isFinite ? String(value) : "null"
-    }
-
-    private static func writeString(_ value: String, to output: inout String) {
-        output += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        output += "\""
     }
 }
 

@@ -128,8 +128,18 @@ public final class Orchestrator: Sendable {
         return product.state == report.state ? .unchanged : nil
     }
 
+    /// The plan as stored now: from the cache when it holds the stored version (one version read),
+    /// else read in one snapshot and cached for the next reader.
+    public func currentPlan(_ datasetID: UUID) async throws -> PlanState? {
+        guard let version = try await store.version(of: datasetID) else { return nil }
+        if let cached = cache.peek(datasetID, version: version) { return cached }
+        guard let stored = try await store.storedPlan(datasetID) else { return nil }
+        cache.put(datasetID, stored)
+        return stored
+    }
+
     public func plan(_ datasetID: UUID) async throws -> Plan? {
-        try await store.plan(datasetID)
+        try await currentPlan(datasetID)?.plan
     }
 
     public func version(of datasetID: UUID) async throws -> Int64? {
@@ -171,8 +181,9 @@ public enum ReportResult: String, Sendable, Hashable {
 
 /// What a command did: the plan after it, and the rows it changed.
 public struct CommandOutcome: Sendable {
-    /// The whole plan after the command.
-    public var plan: Plan
+    /// The whole plan after the command, with its JSON.
+    public var state: PlanState
+    public var plan: Plan { state.plan }
     /// The dataset's version after the command (unchanged when nothing changed).
     public var version: Int64
     /// The product rows the command changed, in plan order.
@@ -183,7 +194,7 @@ public struct CommandOutcome: Sendable {
     public var stale: Bool
 
     fileprivate init(_ committed: Orchestrator.Committed) {
-        plan = committed.state.plan
+        state = committed.state
         version = committed.state.version
         changes = committed.delta.changedProducts.map(\.product)
         queued = committed.delta.queued.map { committed.state.products[$0] }

@@ -31,6 +31,15 @@ public final class PlanCache: Sendable {
         }
     }
 
+    /// The cached plan of `id` if it is at `version`, left in the cache (a reader's copy: the
+    /// storage is shared until a command takes the plan and changes it).
+    public func peek(_ id: UUID, version: Int64) -> PlanState? {
+        generations.withLock { generations in
+            let found = generations.young[id] ?? generations.old[id]
+            return found?.version == version ? found : nil
+        }
+    }
+
     /// A product of a cached plan and the plan's version, without taking the plan (nil when not
     /// cached or taken). The version says which stored plan the product is from: another
     /// instance may have committed since.

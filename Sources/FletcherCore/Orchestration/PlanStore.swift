@@ -13,8 +13,8 @@ public protocol PlanStore: Sendable {
         _ datasetID: UUID, _ body: @escaping @Sendable (any PlanTransaction) throws -> T
     ) async throws -> T
 
-    /// The stored plan, or nil when the dataset does not exist.
-    func plan(_ datasetID: UUID) async throws -> Plan?
+    /// The stored plan with its version, read in one snapshot; nil when the dataset does not exist.
+    func storedPlan(_ datasetID: UUID) async throws -> PlanState?
 
     /// The dataset's version (incremented by every committed change), or nil when it does not exist.
     func version(of datasetID: UUID) async throws -> Int64?
@@ -36,6 +36,11 @@ public protocol PlanStore: Sendable {
 
 extension PlanStore {
     public var deliversChanges: Bool { false }
+
+    /// The stored plan, or nil when the dataset does not exist.
+    public func plan(_ datasetID: UUID) async throws -> Plan? {
+        try await storedPlan(datasetID)?.plan
+    }
 
     /// Whether the database answers and its schema is current (`/readyz`).
     public func readiness() async -> StoreReadiness {

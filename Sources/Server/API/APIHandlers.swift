@@ -27,11 +27,11 @@ struct APIHandlers: APIProtocol {
     }
 
     func getPlan(_ input: Operations.GetPlan.Input) async throws -> Operations.GetPlan.Output {
-        .ok(.init(body: .json(try await orchestrator.existingPlan(input.path.datasetId))))
+        .ok(.init(body: .json(Self.answer(try await orchestrator.existingPlan(input.path.datasetId)))))
     }
 
     func getPlanDot(_ input: Operations.GetPlanDot.Input) async throws -> Operations.GetPlanDot.Output {
-        let plan = try await orchestrator.existingPlan(input.path.datasetId)
+        let plan = try await orchestrator.existingPlan(input.path.datasetId).plan
         return .ok(.init(body: .textVnd_graphviz(HTTPBody(PlanDOT.render(plan)))))
     }
 
@@ -136,7 +136,15 @@ struct APIHandlers: APIProtocol {
             $0.trimmingCharacters(in: .whitespaces) == "return=minimal"
         }
         let body: MutationBody =
-            minimal == true ? .minimal(version: outcome.version, changes: outcome.changes) : .plan(outcome.plan)
+            minimal == true
+            ? .minimal(version: outcome.version, changes: outcome.changes) : .plan(Self.answer(outcome.state))
         return .init(body: .json(body))
+    }
+
+    /// The plan to answer with: a placeholder when `PlanResponseMiddleware` writes the plan's
+    /// cached JSON instead, else the plan itself.
+    private static func answer(_ state: PlanState) -> Plan {
+        guard PlanResponseMiddleware.offer(state.json) else { return state.plan }
+        return Plan(dataset: state.dataset, dataProducts: [], dependencies: [])
     }
 }

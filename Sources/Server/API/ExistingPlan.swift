@@ -4,9 +4,9 @@ import Foundation
 /// What a path names, looked up for the API and the pages alike: 400 for a malformed id, 404
 /// naming what does not exist.
 extension Orchestrator {
-    func existingPlan(_ datasetText: String) async throws -> Plan {
+    func existingPlan(_ datasetText: String) async throws -> PlanState {
         let id = try APIError.uuid(datasetText, field: "dataset_id")
-        guard let plan = try await plan(id) else { throw CommandError.datasetNotFound(id) }
+        guard let plan = try await currentPlan(id) else { throw CommandError.datasetNotFound(id) }
         return plan
     }
 

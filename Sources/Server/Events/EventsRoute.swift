@@ -33,8 +33,10 @@ enum EventsRoute {
                     } else {
                         // The plan read may be newer than `version`: a change can then arrive
                         // twice, which applying again leaves as it is.
-                        guard let plan = try await orchestrator.plan(id) else { return try await writer.finish(nil) }
-                        try await writer.write(planEvent(plan, version: version))
+                        guard let plan = try await orchestrator.currentPlan(id) else {
+                            return try await writer.finish(nil)
+                        }
+                        try await writePlanEvent(plan.json, version: version, to: &writer)
                     }
                     try await forward(subscription, after: version, heartbeat: heartbeat, to: &writer)
                     try await writer.finish(nil)
@@ -86,10 +88,14 @@ enum EventsRoute {
         ByteBuffer(string: "id: \(change.version)\nevent: change\ndata: \(change.json)\n\n")
     }
 
-    static func planEvent(_ plan: Plan, version: Int64) -> ByteBuffer {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = (try? String(decoding: encoder.encode(plan), as: UTF8.self)) ?? "null"
-        return ByteBuffer(string: "id: \(version)\nevent: plan\ndata: {\"plan\":\(body),\"version\":\(version)}\n\n")
+    /// The `plan` event, written in pieces from the plan's cached row encodings.
+    static func writePlanEvent(_ plan: PlanJSON, version: Int64, to writer: inout any ResponseBodyWriter)
+        async throws
+    {
+        try await writer.write(ByteBuffer(string: "id: \(version)\nevent: plan\ndata: {\"plan\":"))
+        for piece in plan.chunks(of: PlanResponseMiddleware.pieceSize) {
+            try await writer.write(ByteBuffer(bytes: piece))
+        }
+        try await writer.write(ByteBuffer(string: ",\"version\":\(version)}\n\n"))
     }
 }

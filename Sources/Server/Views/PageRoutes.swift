@@ -93,7 +93,7 @@ struct PageRoutes: Sendable {
     }
 
     func plan(_ context: BasicRequestContext) async throws -> Plan {
-        try await orchestrator.existingPlan(try context.parameters.require("dataset_id"))
+        try await orchestrator.existingPlan(try context.parameters.require("dataset_id")).plan
     }
 
     func render(_ view: Any, _ template: String) -> String {

@@ -25,12 +25,18 @@ enum PostgresPlanReads {
             dependencies: try results[2].rows.map(PostgresRows.dependency))
     }
 
-    /// One snapshot for the three reads, so a plan is never read half-changed; one round trip.
-    static func plan(_ datasetID: UUID, in pool: PGPool) async throws -> Plan? {
+    /// One snapshot for the version and the three reads, so a plan is never read half-changed;
+    /// one round trip.
+    static func storedPlan(_ datasetID: UUID, in pool: PGPool) async throws -> PlanState? {
         let results = try await pool.pipeline(
-            [PGStatement("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")] + planStatements(datasetID)
-                + [PGStatement("COMMIT")])
-        return try plan(from: results[1...3])
+            [
+                PGStatement("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+                PGStatement("SELECT version FROM dataset WHERE id = $1::uuid", [datasetID.lowercasedString]),
+            ] + planStatements(datasetID) + [PGStatement("COMMIT")])
+        guard let version = results[1].first.flatMap({ $0[0] }).flatMap(Int64.init),
+            let plan = try plan(from: results[2...4])
+        else { return nil }
+        return PlanState(plan: plan, version: version)
     }
 
     static func dataProduct(_ datasetID: UUID, _ productID: UUID, in pool: PGPool) async throws -> DataProduct? {

@@ -52,8 +52,8 @@ public final class PostgresPlanStore: PlanStore {
         }
     }
 
-    public func plan(_ datasetID: UUID) async throws -> Plan? {
-        try await PostgresPlanReads.plan(datasetID, in: pool)
+    public func storedPlan(_ datasetID: UUID) async throws -> PlanState? {
+        try await PostgresPlanReads.storedPlan(datasetID, in: pool)
     }
 
     public func version(of datasetID: UUID) async throws -> Int64? {

@@ -56,9 +56,15 @@ public final class SQLitePlanStore: PlanStore {
         }
     }
 
-    public func plan(_ datasetID: UUID) async throws -> Plan? {
+    public func storedPlan(_ datasetID: UUID) async throws -> PlanState? {
         try await reader.run { connection in
-            try connection.transaction(immediate: false) { try SQLitePlanReads.plan(datasetID, on: connection) }
+            try connection.transaction(immediate: false) {
+                let row = try connection.statement("SELECT version FROM dataset WHERE id = ?").bind(
+                    SQLiteRows.text(datasetID))
+                guard try row.step() else { return nil }
+                let version = row.integer(0)
+                return try SQLitePlanReads.plan(datasetID, on: connection).map { PlanState(plan: $0, version: version) }
+            }
         }
     }
 
