@@ -28,7 +28,7 @@ public struct PlanState: Sendable {
     /// Applies a committed delta in place (O(size of the delta) unless the graph was replaced).
     public mutating func apply(_ delta: PlanDelta, version: Int64) {
         if let dataset = delta.dataset { self.dataset = dataset }
-        for (position, product) in delta.products.sorted(by: { $0.key < $1.key }) {
+        for (position, product) in delta.changedProducts {
             if position < products.count {
                 products[position] = product
             } else {
@@ -36,7 +36,7 @@ public struct PlanState: Sendable {
                 products.append(product)
             }
         }
-        for (position, dependency) in delta.dependencies.sorted(by: { $0.key < $1.key }) {
+        for (position, dependency) in delta.changedDependencies {
             if position < dependencies.count {
                 dependencies[position] = dependency
             } else {
@@ -98,13 +98,14 @@ public struct PlanDelta: Sendable {
         stale = stale && later.stale
     }
 
-    /// The changed products in position order, as `(position, row)`.
+    /// The changed products in position order, as `(position, row)`. Sorts the positions, not
+    /// the rows: a first post changes every product, and moving rows costs far more than ints.
     public var changedProducts: [(position: Int, product: DataProduct)] {
-        products.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        products.keys.sorted().map { ($0, products[$0]!) }
     }
 
     /// The changed dependencies in position order, as `(position, row)`.
     public var changedDependencies: [(position: Int, dependency: Dependency)] {
-        dependencies.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        dependencies.keys.sorted().map { ($0, dependencies[$0]!) }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Measures how deeply a raw JSON document nests, without parsing it.
 ///
 /// Run before decoding so a hostile body (`[[[[…` a million deep) is refused with a clear 400
@@ -7,7 +9,17 @@ public enum JSONNesting {
 
     /// True when some array or object in `bytes` is nested deeper than `limit`.
     /// Brackets inside strings do not count; malformed input is left for the decoder to reject.
-    public static func exceeds(_ limit: Int, in bytes: some Sequence<UInt8>) -> Bool {
+    /// Takes an array, not any sequence: a generic called from another module runs unspecialized,
+    /// an order of magnitude slower on a request body of megabytes.
+    public static func exceeds(_ limit: Int, in bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { exceeds(limit, in: $0) }
+    }
+
+    public static func exceeds(_ limit: Int, in bytes: Data) -> Bool {
+        bytes.withUnsafeBytes { exceeds(limit, in: $0) }
+    }
+
+    private static func exceeds(_ limit: Int, in bytes: UnsafeRawBufferPointer) -> Bool {
         var depth = 0
         var inString = false
         var escaped = false

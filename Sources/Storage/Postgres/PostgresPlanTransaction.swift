@@ -91,7 +91,7 @@ final class PostgresPlanTransaction: PlanTransaction {
                     SELECT $1::uuid, r.id, r.position, r.compute, r.name, r.version, r.eager,
                            nullif(r.passthrough, 'null'), r.state, r.run_id, r.link, nullif(r.passback, 'null'),
                            nullif(r.extra, 'null'), r.modified_by, \(PostgresRows.timestamp("r.modified_us"))
-                    FROM jsonb_to_recordset(\(parameter(PostgresRows.productsParameter(products)))::jsonb) AS r(
+                    FROM json_to_recordset(\(parameter(PostgresRows.productsParameter(products)))::json) AS r(
                         id uuid, position integer, compute text, name text, version text, eager boolean,
                         passthrough jsonb, state text, run_id uuid, link text, passback jsonb, extra jsonb,
                         modified_by text, modified_us bigint)
@@ -112,7 +112,7 @@ final class PostgresPlanTransaction: PlanTransaction {
                     INSERT INTO dependency (dataset_id, parent_id, child_id, position, extra, modified_by, modified_date)
                     SELECT $1::uuid, r.parent_id, r.child_id, r.position, nullif(r.extra, 'null'), r.modified_by,
                            \(PostgresRows.timestamp("r.modified_us"))
-                    FROM jsonb_to_recordset(\(parameter(PostgresRows.dependenciesParameter(dependencies)))::jsonb) AS r(
+                    FROM json_to_recordset(\(parameter(PostgresRows.dependenciesParameter(dependencies)))::json) AS r(
                         parent_id uuid, child_id uuid, position integer, extra jsonb, modified_by text,
                         modified_us bigint)
                     ON CONFLICT (dataset_id, parent_id, child_id) DO UPDATE SET
