@@ -4,8 +4,8 @@ import Testing
 
 /// Random DAGs of up to 200 products under random operation sequences: after every operation
 /// the engine's plan equals the reference model's, its queued set equals a full re-evaluation,
-/// nothing became `queued` that the rules did not queue, and the JSON kept per row is what
-/// `JSONEncoder` writes for the whole plan.
+/// nothing became `queued` that the rules did not queue, the JSON kept per row is what
+/// `JSONEncoder` writes for the whole plan, and the kept state counts are the plan's.
 @Suite("Trigger rule properties")
 struct TriggerPropertyTests {
     @Test(arguments: 0..<24)
@@ -32,6 +32,8 @@ struct TriggerPropertyTests {
             }
             let kept = h.state!.json.bytes == (try PlanJSONTests.encoderBytes(h.state!.plan))
             #expect(kept, "seed \(seed) step \(step): the kept JSON differs from the plan's encoding")
+            let counted = Dictionary(grouping: after, by: { $0 }).mapValues(\.count)
+            #expect(h.state!.counts.filter { $0.value != 0 } == counted, "seed \(seed) step \(step): kept counts")
         }
     }
 

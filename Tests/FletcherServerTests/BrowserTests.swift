@@ -5,7 +5,8 @@ import Testing
 
 /// The pages in a real headless browser (Debian `chromium`, driven over the DevTools protocol by
 /// `Tests/browser/check_ui.py`): DOM of the search and plan pages, accessibility basics, live
-/// update within a second, and screenshots at 1280 px and 375 px (see `screenshots`).
+/// update within a second, the paged products table of a big plan (pages, filter, sort, reload and
+/// back), and screenshots at 1280 px and 375 px (see `screenshots`).
 @Suite(
     "Pages in a headless browser",
     .enabled(
@@ -40,9 +41,21 @@ struct BrowserTests {
             _ = try await api.call(
                 "DELETE", "/api/data_product/\(dataset)", body: #"["\#(id("Journals 2000"))"]"#, token: token)
 
+            // A plan bigger than one page of the products table, 7 of its products failed.
+            var factory = PlanFactory()
+            let big = factory.plan((0..<250).map { "p\($0)" }, eager: false)
+            _ = try await api.call("POST", "/api/plan", json: big, token: token)
+            let failedIDs = stride(from: 3, to: 250, by: 37).map { factory.id("p\($0)").lowercasedString }
+            let failed = failedIDs.map { #"{"id": "\#($0)", "state": "failed"}"# }
+            let bigDataset = factory.datasetID.lowercasedString
+            let failing = try await api.call(
+                "PUT", "/api/data_product/\(bigDataset)/update", body: "[\(failed.joined(separator: ","))]",
+                token: token)
+            #expect(failing.status == 200)
+
             let arguments = [
                 "python3", Self.root.appendingPathComponent("Tests/browser/check_ui.py").path, api.base, dataset, token,
-                id("GLT0"), Self.screenshots,
+                id("GLT0"), Self.screenshots, bigDataset, String(failed.count),
             ]
             // The server under test runs in this process: `runCommand` waits off the shared pool.
             let output = try await runCommand(arguments)
@@ -52,6 +65,7 @@ struct BrowserTests {
             #expect(report["svg_nodes"] as? Int == plan.dataProducts.count)
             #expect(report["table_rows"] as? Int == plan.dataProducts.count)
             #expect((report["live_update_seconds"] as? Double ?? 9) < 1)
+            #expect(report["paged_rows"] as? [Int] == [100, 100, failed.count, failed.count, 100])
         }
     }
 }

@@ -58,6 +58,12 @@ struct EventsTests {
             let missed = [await resumed.next(), await resumed.next()]
             #expect(missed.map { $0?.id } == ["3", "4"] && missed.allSatisfy { $0?.name == "change" })
 
+            // `?after=` does the same for a first connection (a page showing version 3).
+            let page = try EventStream("\(api.base)/api/plan/\(dataset)/events?after=3")
+            defer { page.close() }
+            let next = try #require(await page.next())
+            #expect(next.name == "change" && next.id == "4")
+
             let tooOld = try EventStream("\(api.base)/api/plan/\(dataset)/events", lastEventID: "garbage")
             defer { tooOld.close() }
             let fresh = try #require(await tooOld.next())

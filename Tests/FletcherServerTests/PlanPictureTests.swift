@@ -45,7 +45,8 @@ struct PlanPictureTests {
     @Test func aLayoutThatTakesTooLongIsStoppedAtTheTimeout() async throws {
         let directory = try TemporaryDirectory()
         let slow = directory.path("slow-dot")
-        try Data("#!/bin/sh\nexec sleep 30\n".utf8).write(to: URL(fileURLWithPath: slow))
+        let runs = directory.path("runs")
+        try Data("#!/bin/sh\necho run >> '\(runs)'\nexec sleep 30\n".utf8).write(to: URL(fileURLWithPath: slow))
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: slow)
         let renderer = GraphvizRenderer(executable: slow, timeout: .milliseconds(300))
         var started = ContinuousClock.now
@@ -63,6 +64,10 @@ struct PlanPictureTests {
         }
         #expect(outcome == .timedOut)
         #expect(ContinuousClock.now - started < .seconds(5))
+        // The time-out is remembered for this picture: asked again, dot is not run again.
+        let launches = try String(contentsOfFile: runs, encoding: .utf8).count
+        await #expect(throws: GraphvizRenderer.Failure.timedOut) { try await renderer.svg("digraph { a }") }
+        #expect(try String(contentsOfFile: runs, encoding: .utf8).count == launches)
         let missing = GraphvizRenderer(executable: directory.path("no-such-dot"))
         await #expect(throws: GraphvizRenderer.Failure.self) { try await missing.svg("digraph { a }") }
     }

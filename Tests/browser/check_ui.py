@@ -4,7 +4,8 @@
 screenshots at 1280 px and 375 px. Called by Tests/FletcherServerTests/BrowserTests.swift with
 a seeded server; prints one JSON object and exits non-zero listing what failed.
 
-Usage: check_ui.py BASE_URL DATASET_ID TOKEN LIVE_PRODUCT_ID SCREENSHOT_DIR
+Usage: check_ui.py BASE_URL DATASET_ID TOKEN LIVE_PRODUCT_ID SCREENSHOT_DIR BIG_DATASET_ID BIG_FAILED
+(BIG_DATASET_ID: a plan of 250 products p0…p249, BIG_FAILED of them failed.)
 """
 import base64
 import json
@@ -77,6 +78,18 @@ class Browser:
             time.sleep(0.05)
         raise RuntimeError(f"{url} did not load")
 
+    def follow(self, expression):
+        """Opens where the link `expression` finds leads."""
+        self.open(self.evaluate(f"({expression}).href"))
+
+    def wait_for_load(self, arrived):
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if arrived(self.evaluate("location.href")) and self.evaluate("document.readyState") == "complete":
+                return
+            time.sleep(0.05)
+        raise RuntimeError("the next page did not load")
+
     def screenshot(self, path):
         shot = self.call("Page.captureScreenshot", {"format": "png"})
         with open(path, "wb") as file:
@@ -114,7 +127,7 @@ ACCESSIBILITY = """(() => {
 
 
 def main():
-    base, dataset, token, live_product, screenshots = sys.argv[1:6]
+    base, dataset, token, live_product, screenshots, big, big_failed = sys.argv[1:8]
     os.makedirs(screenshots, exist_ok=True)
     failures, report = [], {}
     browser = Browser()
@@ -179,11 +192,62 @@ def main():
         report["live_update_seconds"] = seen
         if seen is None or seen > 1:
             failures.append(f"the change reached the open page after {seen} s (at most 1 s)")
+
+        failures += paged_table(browser, base, big, int(big_failed), report)
     finally:
         browser.close()
     report["failures"] = failures
     print(json.dumps(report))
     return 1 if failures else 0
+
+
+ROWS = "Array.from(document.querySelectorAll('#products tbody tr'))"
+NAMES = ROWS + ".map((row) => row.cells[2].textContent)"
+
+
+def paged_table(browser, base, dataset, failed, report):
+    """The products table of a 250-product plan: 100 rows a page, the next page, a state filter
+    kept in the URL through a reload and undone by the back button, sorting by a column."""
+    failures, counts = [], []
+    browser.open(f"{base}/plan/{dataset}")
+    counts.append(browser.evaluate(ROWS + ".length"))
+    if browser.evaluate(NAMES + "[0]") != "p0":
+        failures.append("the first page does not start with the plan's first product")
+    browser.follow("document.querySelector('nav.pages a[rel=next]')")
+    counts.append(browser.evaluate(ROWS + ".length"))
+    if browser.evaluate(NAMES + "[0]") != "p100" or "page=1" not in browser.evaluate("location.search"):
+        failures.append("the next page does not start with product 100")
+    page_two = browser.evaluate("location.href")
+    browser.evaluate("""(() => { const select = document.getElementById('state-filter');
+        select.value = 'failed'; select.dispatchEvent(new Event('change')); })()""")
+    browser.wait_for_load(lambda href: "state=failed" in href)
+    counts.append(browser.evaluate(ROWS + ".length"))
+    states = set(browser.evaluate(ROWS + ".map((row) => row.dataset.state)"))
+    if states != {"failed"}:
+        failures.append(f"the failed filter shows rows in {states}")
+    filtered = browser.evaluate("location.href")
+    browser.evaluate("location.reload()")
+    browser.wait_for_load(lambda href: href == filtered)
+    counts.append(browser.evaluate(ROWS + ".length"))
+    if browser.evaluate("document.getElementById('state-filter').value") != "failed":
+        failures.append("the filter is not kept through a reload")
+    browser.evaluate("history.back()")
+    browser.wait_for_load(lambda href: href == page_two)
+    counts.append(browser.evaluate(ROWS + ".length"))
+    browser.open(f"{base}/plan/{dataset}")
+    browser.follow("Array.from(document.querySelectorAll('#products th a')).find((a) => a.textContent === 'Name')")
+    browser.follow("Array.from(document.querySelectorAll('#products th a')).find((a) => a.textContent === 'Name')")
+    names = browser.evaluate(NAMES)
+    if names != sorted((f"p{n}" for n in range(250)), reverse=True)[:100]:
+        failures.append(f"sorting by name, descending, shows {names[:5]}…")
+    sorted_by = browser.evaluate("document.querySelector('#products th[aria-sort]').textContent + ' ' + "
+                                 "document.querySelector('#products th[aria-sort]').getAttribute('aria-sort')")
+    if sorted_by != "Name descending":
+        failures.append(f"the sorted column is marked '{sorted_by}'")
+    report["paged_rows"] = counts
+    if counts != [100, 100, failed, failed, 100]:
+        failures.append(f"rows shown along the way: {counts}")
+    return failures
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ public struct PlanState: Sendable {
     public private(set) var version: Int64
     /// The plan's JSON, one encoding per row, kept in step with the rows.
     public private(set) var json: PlanJSON
+    /// How many products are in each state, kept in step with the rows.
+    public private(set) var counts: [State: Int]
 
     /// Builds the graph of a plan read from a store. Dependencies must name products of the plan.
     public init(plan: Plan, version: Int64) {
@@ -19,6 +21,7 @@ public struct PlanState: Sendable {
         self.version = version
         self.graph = PlanGraph.of(products: plan.dataProducts, dependencies: plan.dependencies)
         self.json = PlanJSON(plan)
+        self.counts = plan.dataProducts.reduce(into: [:]) { $0[$1.state, default: 0] += 1 }
     }
 
     public var plan: Plan {
@@ -30,11 +33,13 @@ public struct PlanState: Sendable {
         if let dataset = delta.dataset { self.dataset = dataset }
         for (position, product) in delta.changedProducts {
             if position < products.count {
+                counts[products[position].state, default: 0] -= 1
                 products[position] = product
             } else {
                 precondition(position == products.count, "delta skips a product position")
                 products.append(product)
             }
+            counts[product.state, default: 0] += 1
         }
         for (position, dependency) in delta.changedDependencies {
             if position < dependencies.count {

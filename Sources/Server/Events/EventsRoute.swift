@@ -7,7 +7,8 @@ import ServiceLifecycle
 
 /// `GET /api/plan/{id}/events` (`docs/api.md` §5): Server-Sent Events of one plan. A `plan` event
 /// with the current version (and the plan) on connect, then a `change` event per committed change,
-/// each with its version as event id. A client reconnecting with `Last-Event-ID` gets the changes
+/// each with its version as event id. A client reconnecting with `Last-Event-ID` (or connecting
+/// with `?after=` a version it has) gets the changes
 /// it missed when they are still retained, else a fresh `plan` event. A comment line every
 /// `heartbeat` keeps proxies from closing a quiet stream.
 enum EventsRoute {
@@ -20,7 +21,11 @@ enum EventsRoute {
             // Subscribed before the version is read, so no change can fall in between.
             let subscription = orchestrator.changes.subscribe(id)
             guard let version = try await orchestrator.version(of: id) else { throw CommandError.datasetNotFound(id) }
-            let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) }
+            // `?after=` is `Last-Event-ID` for a first connection (a page that shows a version);
+            // the header, sent by a reconnecting client, is the later of the two.
+            let lastEventID =
+                request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) }
+                ?? request.uri.queryParameters.get("after").flatMap { Int64($0) }
             let replay = lastEventID.flatMap { orchestrator.changes.changes(of: id, after: $0, upTo: version) }
             return Response(
                 status: .ok,

@@ -23,10 +23,16 @@ final class GraphvizRenderer: Sendable {
     private let executable: String
     private let timeout: Duration
     private let capacity: Int
-    private let cache = Mutex((svgByDOT: [String: String](), order: [String]()))
+    /// Answers by DOT text, time-outs included: a plan that timed out once is not laid out again
+    /// (for `timeout` each time) until its picture changes.
+    private let cache = Mutex((answers: [String: Result<String, Failure>](), order: [String]()))
     /// `dot` blocks in reads and writes: it runs on a thread of its own, never on the shared pool,
     /// and its deadline is kept there too, by waiting in `poll` no longer than the time left.
     private let queue = DispatchQueue(label: "fletcher.graphviz")
+
+    /// Plans with more products are not drawn: their layout takes longer than a page may wait, and
+    /// the picture would be unreadable anyway.
+    static let maximumProducts = 1_000
 
     init(executable: String = "/usr/bin/dot", timeout: Duration = .seconds(5), capacity: Int = 64) {
         // A `dot` that exits before reading all its input must not kill the server with SIGPIPE.
@@ -37,17 +43,18 @@ final class GraphvizRenderer: Sendable {
     }
 
     func svg(_ dot: String) async throws(Failure) -> String {
-        if let cached = cache.withLock({ $0.svgByDOT[dot] }) { return cached }
+        if let cached = cache.withLock({ $0.answers[dot] }) { return try cached.get() }
         let (executable, timeout) = (self.executable, self.timeout)
         let result = await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: Self.run(executable, dot, timeout: timeout)) }
         }
-        let svg = try result.get()
+        // Other failures (dot missing or crashing) may pass: they are tried again next time.
+        if case .failure(let failure) = result, failure != .timedOut { throw failure }
         cache.withLock { cache in
-            if cache.svgByDOT.updateValue(svg, forKey: dot) == nil { cache.order.append(dot) }
-            if cache.order.count > capacity { cache.svgByDOT.removeValue(forKey: cache.order.removeFirst()) }
+            if cache.answers.updateValue(result, forKey: dot) == nil { cache.order.append(dot) }
+            if cache.order.count > capacity { cache.answers.removeValue(forKey: cache.order.removeFirst()) }
         }
-        return svg
+        return try result.get()
     }
 
     private static func run(_ executable: String, _ dot: String, timeout: Duration) -> Result<String, Failure> {

@@ -46,21 +46,49 @@ struct PageRoutes: Sendable {
                 render(SearchRowsView(try await orchestrator.search(query, page: page), query: query), "search_rows"))
         }
         router.get("/plan/:dataset_id") { request, context in
-            let plan = try await plan(context)
+            let plan = try await orchestrator.existingPlan(try context.parameters.require("dataset_id"))
             var svg: String?
             var notice = ""
-            do {
-                svg = try await renderer.svg(PlanDOT.render(plan))
-            } catch {
-                notice = "The DAG cannot be drawn: \(error)."
+            if plan.products.count > GraphvizRenderer.maximumProducts {
+                notice = "The DAG of \(plan.products.count) products is too big to draw."
+            } else {
+                do {
+                    svg = try await renderer.svg(PlanDOT.render(plan.plan))
+                } catch {
+                    notice = "The DAG cannot be drawn: \(error)."
+                }
             }
-            var view = PlanPageView(plan, svg: svg, svgNotice: notice, platforms: orchestrator.platforms)
+            var view = PlanPageView(
+                plan, table: ProductTable { request.uri.queryParameters.get($0) }, svg: svg, svgNotice: notice,
+                platforms: orchestrator.platforms)
             view.user = await userView(request)
             return html(render(view, "plan"))
         }
+        // The state counts the plan page shows, for its script to refresh after changes.
+        router.get("/plan/:dataset_id/counts.json") { _, context in
+            let plan = try await orchestrator.existingPlan(try context.parameters.require("dataset_id"))
+            var writer = JSONWriter()
+            writer.raw("{")
+            for (index, state) in State.allCases.enumerated() {
+                if index > 0 { writer.raw(",") }
+                writer.string(state.rawValue)
+                writer.raw(":")
+                writer.int(Int64(plan.counts[state] ?? 0))
+            }
+            writer.raw("}")
+            return Response(
+                status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-cache"],
+                body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+        }
         // The DAG alone, for the plan page and for linking to: 503 when it cannot be laid out in time.
         router.get("/plan/:dataset_id/dag.svg") { _, context in
-            let dot = PlanDOT.render(try await plan(context))
+            let plan = try await plan(context)
+            guard plan.dataProducts.count <= GraphvizRenderer.maximumProducts else {
+                throw APIError(
+                    status: .serviceUnavailable,
+                    detail: "The DAG of \(plan.dataProducts.count) products is too big to draw")
+            }
+            let dot = PlanDOT.render(plan)
             do {
                 return Response(
                     status: .ok, headers: [.contentType: "image/svg+xml; charset=utf-8"],

@@ -95,59 +95,6 @@ struct ProductRowView {
     }
 }
 
-struct PlanPageView {
-    struct Count {
-        let state: String
-        let count: Int
-    }
-
-    let title: String
-    let crumb: Crumb?
-    var user: UserView? {
-        didSet { for index in products.indices { products[index].selectable = user != nil } }
-    }
-    let datasetID: String
-    let pauseAction: String
-    let pauseLabel: String
-    let statusLabel: String
-    let statusClass: String
-    let modifiedBy: String
-    let modifiedDate: String
-    let counts: [Count]
-    let productCount: Int
-    let svg: String?
-    let svgNotice: String
-    let states = State.allCases.map(\.rawValue)
-    var products: [ProductRowView]
-    let json: String
-
-    init(_ plan: Plan, svg: String?, svgNotice: String, platforms: PlatformCatalog) {
-        let id = plan.dataset.id.lowercasedString
-        title = "Plan \(id)"
-        crumb = Crumb(url: "/plan/\(id)", label: "Plan")
-        datasetID = id
-        pauseAction = plan.dataset.paused ? "unpause" : "pause"
-        pauseLabel = plan.dataset.paused ? "Unpause" : "Pause"
-        statusLabel = plan.dataset.paused ? "Paused" : "Active"
-        statusClass = plan.dataset.paused ? "paused" : "active"
-        let latest = ([plan.dataset.modifiedDate] + plan.dataProducts.map(\.modifiedDate)).max()!
-        let latestBy = plan.dataProducts.first { $0.modifiedDate == latest }?.modifiedBy ?? plan.dataset.modifiedBy
-        modifiedBy = latestBy
-        modifiedDate = latest.description
-        counts = State.allCases.map { state in
-            Count(state: state.rawValue, count: plan.dataProducts.filter { $0.state == state }.count)
-        }
-        productCount = plan.dataProducts.count
-        self.svg = svg
-        self.svgNotice = svgNotice
-        products = plan.dataProducts.map { ProductRowView($0, datasetID: plan.dataset.id, platforms: platforms) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        json = JSONHighlighter.html(
-            (try? encoder.encode(plan)).flatMap { try? JSONValue(jsonText: String(decoding: $0, as: UTF8.self)) })
-    }
-}
-
 struct ProductPageView {
     struct RunRow {
         let attempt: Int

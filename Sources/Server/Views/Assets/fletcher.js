@@ -57,19 +57,36 @@ function setState(id, state, runID, modified) {
   }
 }
 
-function recount() {
-  const counts = {};
-  document.querySelectorAll("#products tbody tr").forEach((row) => { counts[row.dataset.state] = (counts[row.dataset.state] || 0) + 1; });
-  document.querySelectorAll("[data-count]").forEach((cell) => { cell.textContent = counts[cell.dataset.count] || 0; });
+// The counts cover the whole plan, most of it not on this page: they are asked of the server
+// after changes, at most once per half second.
+let countsPending = false;
+function refreshCounts(url) {
+  if (countsPending) return;
+  countsPending = true;
+  setTimeout(() => {
+    fetch(url, { headers: { Accept: "application/json" } })
+      .then((response) => response.json())
+      .then((counts) => {
+        document.querySelectorAll("[data-count]").forEach((cell) => { cell.textContent = counts[cell.dataset.count] || 0; });
+      })
+      .catch(() => {})
+      .finally(() => { countsPending = false; });
+  }, 500);
 }
 
 function livePlan() {
   const dag = document.getElementById("dag");
   if (!dag || !dag.dataset.events || !("EventSource" in window)) return;
+  // The stream starts after the version this page shows; it sends the whole plan instead only
+  // when it no longer has the changes since, and then the page is reloaded.
   const events = new EventSource(dag.dataset.events);
-  // Marks the picture live once the stream is connected (and not while it reconnects).
-  events.addEventListener("plan", () => { dag.dataset.live = "open"; });
+  events.addEventListener("open", () => { dag.dataset.live = "open"; });
   events.addEventListener("error", () => { dag.dataset.live = "reconnecting"; });
+  events.addEventListener("plan", () => { window.location.reload(); });
+  // A browser allows few connections per server: a page left (or kept for the back button) must
+  // not hold one. Shown again from that cache, it is stale, so it is loaded afresh.
+  window.addEventListener("pagehide", () => events.close());
+  window.addEventListener("pageshow", (event) => { if (event.persisted) window.location.reload(); });
   events.addEventListener("change", (event) => {
     const change = JSON.parse(event.data);
     change.changes.forEach((product) => setState(product.id, product.state, product.run_id, product.modified_date));
@@ -78,35 +95,14 @@ function livePlan() {
       status.textContent = change.paused ? "Paused" : "Active";
       status.className = "badge " + (change.paused ? "paused" : "active");
     }
-    recount();
-    applyFilter();
+    refreshCounts(dag.dataset.counts);
   });
 }
 
-function applyFilter() {
+// Choosing a state shows it at once; without script the form's button does the same.
+function filterOnChange() {
   const select = document.getElementById("state-filter");
-  if (!select) return;
-  document.querySelectorAll("#products tbody tr").forEach((row) => { row.hidden = select.value !== "" && row.dataset.state !== select.value; });
+  if (select) select.addEventListener("change", () => select.form.submit());
 }
 
-function sortable() {
-  const table = document.querySelector("table[data-sortable]");
-  if (!table) return;
-  table.querySelectorAll("th button[data-sort]").forEach((button) => {
-    button.addEventListener("click", () => {
-      const column = Number(button.dataset.sort);
-      const ascending = button.getAttribute("aria-sort") !== "ascending";
-      table.querySelectorAll("th").forEach((th) => th.removeAttribute("aria-sort"));
-      button.closest("th").setAttribute("aria-sort", ascending ? "ascending" : "descending");
-      button.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-      const body = table.tBodies[0];
-      const rows = Array.from(body.rows);
-      rows.sort((a, b) => a.cells[column].textContent.localeCompare(b.cells[column].textContent) * (ascending ? 1 : -1));
-      rows.forEach((row) => body.appendChild(row));
-    });
-  });
-  const select = document.getElementById("state-filter");
-  if (select) select.addEventListener("change", applyFilter);
-}
-
-document.addEventListener("DOMContentLoaded", () => { liveSearch(); livePlan(); sortable(); });
+document.addEventListener("DOMContentLoaded", () => { liveSearch(); livePlan(); filterOnChange(); });
