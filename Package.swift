@@ -141,10 +141,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // glibc's malloc.h, for handing freed memory back after very large commands.
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+
         // The HTTP server: REST API generated from openapi.yaml, auth, configuration, wiring.
         .target(
             name: "FletcherServer",
             dependencies: [
+                "CMalloc",
                 "FletcherCore",
                 "FletcherSQLite",
                 "FletcherPostgres",

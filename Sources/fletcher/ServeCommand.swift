@@ -39,6 +39,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     private func serve(_ environment: FletcherServer.Environment, demoPlan: PlanParam?) async throws {
+        MemoryRelease.configure()
         let configuration = try ServerConfiguration.from(environment, registry: .builtIn)
         bootstrapLogging(configuration)
         let logger = {

@@ -45,4 +45,19 @@ struct PGPoolTests {
         }
         #expect(later == Array(repeating: 1, count: 20))
     }
+
+    /// libpq never shrinks its buffers: a connection that sent a very large statement is replaced
+    /// after it, while ordinary ones are kept.
+    @Test func aConnectionThatCarriedAHugeStatementIsReplaced() async throws {
+        let directory = try TemporaryDirectory()
+        let database = try await TestDatabase.make(.postgres, in: directory)
+        let store = try #require(try await database.open(maxConnections: 1) as? PostgresPlanStore)
+        func backend() async throws -> String? { try await store.pool.query("SELECT pg_backend_pid()").first?[0] }
+        let first = try await backend()
+        #expect(try await backend() == first, "an ordinary connection is kept")
+        let huge = String(repeating: "x", count: PGWireConnection.largeParameterBytes + 1)
+        let length = try await store.pool.query("SELECT length($1)", [huge]).first?[0]
+        #expect(length == String(huge.count))
+        #expect(try await backend() != first, "replaced after carrying \(huge.count) bytes")
+    }
 }

@@ -132,6 +132,7 @@ struct APIHandlers: APIProtocol {
             throw APIError.unauthorized("This operation needs a service's bearer token")
         }
         let outcome = try await orchestrator.execute(command, on: datasetID, by: actor)
+        MemoryRelease.afterCommand(changingRows: outcome.changes.count)
         let minimal = prefer?.split(separator: ",").contains {
             $0.trimmingCharacters(in: .whitespaces) == "return=minimal"
         }

@@ -19,7 +19,7 @@ final class PGPool: Sendable {
 
         /// On the loop: the slot's connection, opened (again) when it has none or it is not idle.
         func connected(_ conninfo: String, _ completion: @escaping (PGWireConnection?, PGError?) -> Void) {
-            if let connection, connection.isIdle { return completion(connection, nil) }
+            if let connection, connection.isIdle, !connection.grewLarge { return completion(connection, nil) }
             connection?.close(because: .connectionLost("replaced"))
             connection = nil
             PGWireConnection.connect(conninfo, on: loop, timeout: PGPool.connectTimeout) { [self] connection, error in

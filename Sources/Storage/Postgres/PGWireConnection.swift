@@ -61,6 +61,12 @@ final class PGWireConnection: @unchecked Sendable {
     var socket: Int32 { PQsocket(handle) }
     var isConnecting: Bool { if case .connecting = phase { true } else { false } }
     var isReady: Bool { if case .ready = phase { true } else { false } }
+    /// Set once a pipeline sent more than `largeParameterBytes` of parameters (a big plan's first
+    /// post): libpq keeps its buffers at the largest size they ever grew to, so the pool replaces
+    /// such a connection instead of keeping tens of megabytes for good.
+    private(set) var grewLarge = false
+    static let largeParameterBytes = 4 << 20
+
     /// True when no transaction is open: the connection can be lent to someone else.
     var isIdle: Bool { isReady && inFlight.isEmpty && PQtransactionStatus(handle) == PQTRANS_IDLE }
 
@@ -81,7 +87,9 @@ final class PGWireConnection: @unchecked Sendable {
         guard isReady else { return completion(.failure(.connectionLost("the connection is closed"))) }
         var steps: [PGPipelineRun.Step] = []
         var preparedHere: [String] = []
+        var parameterBytes = 0
         for statement in statements {
+            parameterBytes += statement.parameters.reduce(0) { $0 + ($1?.utf8.count ?? 0) }
             var name = prepared[statement.sql]
             if name == nil && prepared.count < Self.preparedLimit {
                 preparedCount += 1
@@ -109,6 +117,7 @@ final class PGWireConnection: @unchecked Sendable {
                 return completion(.failure(.connectionLost(PGError.message(of: handle))))
             }
         }
+        grewLarge = grewLarge || parameterBytes > Self.largeParameterBytes
         guard PQpipelineSync(handle) == 1 else {
             close(because: .connectionLost(PGError.message(of: handle)))
             return completion(.failure(.connectionLost("could not send to the database")))

@@ -1,0 +1,2 @@
+// glibc's malloc.h (malloc_trim), which the Glibc module does not include.
+#include <malloc.h>
