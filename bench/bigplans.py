@@ -146,6 +146,15 @@ def main():
     finally:
         subprocess.run([os.path.join(ROOT, "scripts", "pg"), "stop", pg_dir])
     report(results)
+    output = os.path.join(ROOT, "bench", "results", "latest.json")
+    existing = {}
+    if os.path.exists(output):
+        with open(output) as file:
+            existing = json.load(file)
+    existing["big_plans"] = results
+    with open(output, "w") as file:
+        json.dump(existing, file, indent=2, sort_keys=True)
+    print(f"wrote {output}")
     return results
 
 
