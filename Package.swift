@@ -228,7 +228,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FletcherCoreTests",
-            dependencies: ["FletcherCore"],
+            dependencies: ["FletcherCore", "FletcherTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -15,14 +15,25 @@ func fletcherBinary() -> URL {
 }
 
 /// Runs the `fletcher` binary to completion, waiting on a thread of its own (never on Swift's
-/// cooperative pool, which every test running at the same time needs).
-func fletcher(_ arguments: [String], environment: [String: String] = [:]) async throws -> CommandResult {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try runFletcher(arguments, environment: environment) }) }.start()
+/// cooperative pool, which every test running at the same time needs). It runs in an empty
+/// directory of its own (a `.env` in the repository must not configure it) and is killed after
+/// `timeout`, so a command that hangs fails its test instead of the whole run.
+func fletcher(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(120))
+    async throws -> CommandResult
+{
+    let directory = try TemporaryDirectory()
+    let url = directory.url
+    return try await withCheckedThrowingContinuation { continuation in
+        Thread {
+            continuation.resume(
+                with: Result { try runFletcher(arguments, environment: environment, in: url, timeout: timeout) })
+        }.start()
     }
 }
 
-private func runFletcher(_ arguments: [String], environment: [String: String]) throws -> CommandResult {
+private func runFletcher(_ arguments: [String], environment: [String: String], in directory: URL, timeout: Duration)
+    throws -> CommandResult
+{
     let binary = fletcherBinary()
     guard FileManager.default.isExecutableFile(atPath: binary.path) else {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: binary.path])
@@ -31,14 +42,31 @@ private func runFletcher(_ arguments: [String], environment: [String: String]) t
     process.executableURL = binary
     process.arguments = arguments
     process.environment = fletcherEnvironment(environment)
+    process.currentDirectoryURL = directory
     let stdout = Pipe()
     let stderr = Pipe()
     process.standardOutput = stdout
     process.standardError = stderr
     try process.run()
+    let deadline = DispatchWorkItem { [process] in
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+    DispatchQueue.global().asyncAfter(
+        deadline: .now() + .nanoseconds(Int(timeout / .nanoseconds(1))), execute: deadline)
+    defer { deadline.cancel() }
+    // Both pipes are drained at once: a child that fills one while the other is read would block.
+    let errors = DispatchQueue(label: "fletcher.test.stderr")
+    var err = Data()
+    let readErrors = DispatchWorkItem { err = stderr.fileHandleForReading.readDataToEndOfFile() }
+    errors.async(execute: readErrors)
     let out = stdout.fileHandleForReading.readDataToEndOfFile()
-    let err = stderr.fileHandleForReading.readDataToEndOfFile()
+    readErrors.wait()
     process.waitUntilExit()
+    if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL {
+        throw CocoaError(
+            .executableLoad,
+            userInfo: [NSLocalizedDescriptionKey: "fletcher \(arguments) did not end within \(timeout)"])
+    }
     return CommandResult(
         status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
         stderr: String(decoding: err, as: UTF8.self))

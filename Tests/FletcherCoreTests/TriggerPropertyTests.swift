@@ -1,4 +1,5 @@
 import FletcherCore
+import FletcherTestSupport
 import Foundation
 import Testing
 

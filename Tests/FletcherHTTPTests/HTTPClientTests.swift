@@ -83,17 +83,16 @@ struct HTTPClientTests {
         }
     }
 
+    /// `/hold` answers 200 after 10 s: only the 200 ms timeout can end the call with `.timedOut`.
     @Test func theTotalTimeoutIsEnforced() async throws {
         let client = HTTPClient()
         try await withServer { base in
-            let started = ContinuousClock.now
-            await #expect {
-                _ = try await client.execute(HTTPClientRequest(url: "\(base)/slow/3000", timeout: .milliseconds(200)))
+            _ = await #expect {
+                _ = try await client.execute(HTTPClientRequest(url: "\(base)/hold", timeout: .milliseconds(200)))
             } throws: { error in
                 if case .timedOut = error as? HTTPClientError { return true }
                 return false
             }
-            #expect(ContinuousClock.now - started < .seconds(2))
         }
     }
 
@@ -107,16 +106,15 @@ struct HTTPClientTests {
         }
     }
 
+    /// `/hold` answers 200 after 10 s: only the cancellation can end the call with an error.
     @Test func cancellingTheTaskCancelsTheRequest() async throws {
         let client = HTTPClient()
         try await withServer { base in
-            let started = ContinuousClock.now
             let task = Task { try await client.execute(HTTPClientRequest(url: "\(base)/hold")) }
             var iterator = arrivals.makeAsyncIterator()
             await iterator.next()  // the request is on the server now
             task.cancel()
             await #expect(throws: CancellationError.self) { try await task.value }
-            #expect(ContinuousClock.now - started < .seconds(2))
         }
     }
 

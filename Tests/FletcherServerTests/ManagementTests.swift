@@ -137,6 +137,34 @@ struct ManagementTests {
         }
     }
 
+    /// Every form action under every single-role account: 403 exactly where the account lacks the
+    /// role of the API operation the action performs (`docs/api.md` §3), the confirmation page
+    /// (200) where it has it. Unconfirmed, so nothing changes between the cases.
+    @Test func eachRoleMayAskForExactlyTheActionsOfItsRole() async throws {
+        try await withFletcher { api in
+            var factory = try await seeded(api)
+            let dataset = factory.datasetID.lowercasedString
+            let b = factory.id("B").lowercasedString
+            let needs: [String: String] = [
+                "clear": "updater", "trigger": "updater", "running": "updater", "success": "updater",
+                "failed": "updater", "disable": "disabler", "pause": "pauser", "unpause": "pauser",
+            ]
+            for service in ["publisher", "pauser", "updater", "disabler"] {
+                let cookie = try await logIn(api, service)
+                let page = try await api.call("GET", "/plan/\(dataset)", headers: [("Cookie", cookie)]).text
+                let token = try #require(csrf(page))
+                for (action, owner) in needs.sorted(by: { $0.key < $1.key }) {
+                    let reply = try await api.call(
+                        "POST", "/plan/\(dataset)/manage", body: "csrf=\(token)&action=\(action)&ids=\(b)",
+                        contentType: "application/x-www-form-urlencoded", headers: [("Cookie", cookie)])
+                    let expected = service == owner ? 200 : 403
+                    #expect(reply.status == expected, "\(service) asking to \(action): \(reply.status)")
+                }
+            }
+            #expect(try await api.states(factory.datasetID).values.allSatisfy { $0 == .success }, "nothing changed")
+        }
+    }
+
     @Test func pauseDisableAndRefusalsFromTheCore() async throws {
         try await withFletcher { api in
             var factory = try await seeded(api)

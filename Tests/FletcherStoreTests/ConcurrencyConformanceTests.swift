@@ -103,7 +103,9 @@ struct ConcurrencyConformanceTests {
         let ids = ["A", "B", "C", "D", "E"].map { factory.id($0) }
         let datasetID = factory.datasetID
         var commands: [Command] = []
-        var random = SystemRandomNumberGenerator()
+        // A new seed each run, named in every failure so the case can be run again.
+        let seed = UInt64.random(in: 0...UInt64.max)
+        var random = SeededGenerator(seed: seed)
         for _ in 0..<32 {
             switch Int.random(in: 0..<10, using: &random) {
             case 0..<5:
@@ -130,7 +132,7 @@ struct ConcurrencyConformanceTests {
         }
         let order = committed.sorted { $0.0 < $1.0 }
         // Every commit saw the one before it: versions run 2, 3, … without gaps or repeats.
-        #expect(order.map(\.0) == Array(2..<Int64(2 + order.count)))
+        #expect(order.map(\.0) == Array(2..<Int64(2 + order.count)), "seed \(seed)")
 
         let replay = Orchestrator(
             store: try await SQLitePlanStore.open(path: ":memory:").migrated(), platforms: .builtIn())
@@ -138,9 +140,9 @@ struct ConcurrencyConformanceTests {
         for (_, command) in order { _ = try await replay.execute(command, on: datasetID, by: "t") }
         let expected = try #require(try await replay.plan(datasetID))
         let actual = try #require(try await orchestrator.plan(datasetID))
-        #expect(actual.dataProducts.map(\.state) == expected.dataProducts.map(\.state))
-        #expect(actual.dataProducts.map(\.runID) == expected.dataProducts.map(\.runID))
-        #expect(actual.dataset.paused == expected.dataset.paused)
+        #expect(actual.dataProducts.map(\.state) == expected.dataProducts.map(\.state), "seed \(seed)")
+        #expect(actual.dataProducts.map(\.runID) == expected.dataProducts.map(\.runID), "seed \(seed)")
+        #expect(actual.dataset.paused == expected.dataset.paused, "seed \(seed)")
     }
 
     /// Two posts racing to add A → B and B → A: one wins, the other is refused as cyclical,

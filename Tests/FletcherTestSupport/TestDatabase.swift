@@ -41,7 +41,9 @@ public struct TestDatabase: Sendable {
             guard let url = Backend.postgresURL else {
                 throw TestDatabaseError("FLETCHER_REQUIRE_POSTGRES=1 but DATABASE_URL names no PostgreSQL database")
             }
-            let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            try await SchemaSweep.once(url)
+            let schema =
+                "test_\(getpid())_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
             try await psql(url, "CREATE SCHEMA \(schema)")
             let separator = url.contains("?") ? "&" : "?"
             return TestDatabase(
@@ -70,6 +72,28 @@ public struct TestDatabase: Sendable {
 public struct TestDatabaseError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// Test schemas are named `test_<pid>_…` after the test process that made them. A schema's
+/// lifetime cannot follow its test's (a store may be used after the last mention of the value
+/// that made it), so each test process, before its first schema, drops those of test processes
+/// that are no longer running on this machine: a developer's own database does not fill up.
+private actor SchemaSweep {
+    static let shared = SchemaSweep()
+    private var swept = false
+
+    static func once(_ url: String) async throws { try await shared.sweep(url) }
+
+    private func sweep(_ url: String) async throws {
+        guard !swept else { return }
+        swept = true
+        let schemas = try await psql(url, "SELECT nspname FROM pg_namespace WHERE nspname ~ '^test_[0-9]+_'")
+        for schema in schemas.split(separator: "\n") {
+            guard let pid = Int32(schema.split(separator: "_")[1]), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            try await psql(url, "DROP SCHEMA IF EXISTS \(schema) CASCADE")
+        }
+    }
 }
 
 /// Runs SQL through `psql`, as an operator would.

@@ -1,4 +1,5 @@
 import FletcherCore
+import FletcherTestSupport
 import Foundation
 
 /// Random JSON values and strings that stress an encoder: control characters, quotes,

@@ -26,6 +26,13 @@ enum TestServices {
 /// Runs a Fletcher server on loopback over a fresh in-memory SQLite store.
 /// `services: nil` keeps what the environment configures (without `REMOTE_APIS`: the generated
 /// `local` service, whose key the body finds in `API.localKey`).
+enum TestServer {
+    /// `FLETCHER_HTTP_STORE=postgres` runs every server a test does not give a store of its own
+    /// on a fresh PostgreSQL schema instead of in-memory SQLite (`scripts/test` runs the HTTP
+    /// suites both ways).
+    static let postgresDefault = ProcessInfo.processInfo.environment["FLETCHER_HTTP_STORE"] == "postgres"
+}
+
 func withFletcher<T: Sendable>(
     services: [ServiceAccount]? = TestServices.accounts, secret: String = String(repeating: "s", count: 32),
     environment overrides: [String: String] = [:], store: (any FletcherStore)? = nil,
@@ -37,8 +44,12 @@ func withFletcher<T: Sendable>(
     if let services { configuration.services = services }
     configure(&configuration)
     let planStore: any FletcherStore
+    // Lives as long as the server: a PostgreSQL schema goes with it.
+    let directory = try TemporaryDirectory()
     if let store {
         planStore = store
+    } else if TestServer.postgresDefault {
+        planStore = try await TestDatabase.make(.postgres, in: directory).open(maxConnections: 4)
     } else {
         let sqlite = try await SQLitePlanStore.open(path: ":memory:")
         try await sqlite.migrate()
