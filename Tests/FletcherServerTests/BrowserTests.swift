@@ -64,6 +64,7 @@ struct BrowserTests {
             let report = try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any] ?? [:]
             #expect(report["svg_nodes"] as? Int == plan.dataProducts.count)
             #expect(report["table_rows"] as? Int == plan.dataProducts.count)
+            #expect(report["search_rows"] as? Int == 2, "the search page lists both plans")
             #expect((report["live_update_seconds"] as? Double ?? 9) < 1)
             #expect(report["paged_rows"] as? [Int] == [100, 100, failed.count, failed.count, 100])
         }

@@ -101,10 +101,18 @@ struct DispatchFaultTests {
             try await eventually("the first submit is throttled") {
                 platforms.cams.submits(forKey: runID.lowercasedString) == 1
             }
+            let throttled = ContinuousClock.now
             #expect(
                 try await api.call("PUT", "/api/plan/\(dataset.lowercasedString)/pause", token: token).status == 200)
-            // The retry falls due after 1 s; paused, it must not go out.
-            try await Task.sleep(for: .seconds(1.5))
+            // Paused, the retry must not go out once it falls due (1 s after the throttle). Proof
+            // that the dispatcher looked: another plan's product, due later, is submitted, and the
+            // dispatcher takes due work in the order it fell due.
+            try await Task.sleep(until: throttled + .seconds(1.2))
+            var other = PlanFactory()
+            _ = try await api.call("POST", "/api/plan", json: dispatchPlan(&other, ["C"]), token: token)
+            try await eventually("C, due after A's retry, is submitted") {
+                platforms.cams.jobs.contains { $0.request["data_product_id"] == other.id("C").lowercasedString }
+            }
             #expect(platforms.cams.submits(forKey: runID.lowercasedString) == 1)
             let held = try await api.plan(dataset).dataProducts[0]
             #expect(held.state == .queued, "\(held)")

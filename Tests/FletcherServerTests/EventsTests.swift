@@ -87,7 +87,7 @@ struct EventsTests {
                 #expect(await stream.next()?.name == "plan")
                 let body = #"[{"id": "\#(factory.id("A").lowercasedString)", "state": "running"}]"#
                 _ = try await writer.call("PUT", "/api/data_product/\(dataset)/update", body: body, token: token)
-                let change = try #require(await stream.next(within: .seconds(2)))
+                let change = try #require(await stream.next())
                 #expect(change.id == "2" && change.data.contains(#""state":"running""#))
                 let metrics = try await reader.call("GET", "/metrics").text
                 #expect(

@@ -3,8 +3,10 @@ import FletcherTestSupport
 import Foundation
 import Testing
 
-/// `/metrics` in the Prometheus text format (`docs/api.md` §6). Counters are per process and the
-/// suites run in parallel, so the test checks that what it did is counted, not exact totals.
+/// `/metrics` in the Prometheus text format (`docs/api.md` §6): its form, the gauges this server
+/// computes from its own store, and no ids as labels. Counters are per process and the suites
+/// here share one, so exact counts are checked against a server process of its own
+/// (`MetricsProcessTests`).
 @Suite("Prometheus metrics")
 struct MetricsTests {
     private func value(_ text: String, _ series: String) -> Double? {
@@ -12,7 +14,7 @@ struct MetricsTests {
             .flatMap { Double($0.split(separator: " ").last ?? "") }
     }
 
-    @Test func requestsDispatchCallbacksAndTransitionsAreCounted() async throws {
+    @Test func theTextFormatAndThisServersGauges() async throws {
         try await withPlatforms { platforms in
             try await withFletcher(environment: platforms.environment()) { api in
                 var factory = PlanFactory()
@@ -28,16 +30,6 @@ struct MetricsTests {
                 let metrics = try await api.call("GET", "/metrics")
                 #expect(metrics.status == 200 && metrics.header("Content-Type")?.hasPrefix("text/plain") == true)
                 let text = metrics.text
-                for series in [
-                    #"fletcher_http_requests_total{method="GET",route="/api/plan/{dataset_id}",status="200"}"#,
-                    #"fletcher_dispatch_attempts_total{compute="cams",outcome="submitted"}"#,
-                    #"fletcher_callbacks_total{compute="cams",outcome="applied"}"#,
-                    #"fletcher_callbacks_total{compute="cams",outcome="unauthorized"}"#,
-                    #"fletcher_state_transitions_total{compute="cams",from="queued",to="running"}"#,
-                    #"fletcher_state_transitions_total{compute="cams",from="running",to="success"}"#,
-                ] {
-                    #expect((value(text, series) ?? 0) >= 1, "\(series) missing in:\n\(text.prefix(3000))")
-                }
                 #expect(text.contains("fletcher_http_request_duration_seconds_bucket"))
                 for compute in ["cams", "dbxaas"] {
                     #expect(value(text, #"fletcher_dispatch_queue_depth{compute="\#(compute)"}"#) != nil)
