@@ -141,14 +141,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // glibc's malloc.h, for handing freed memory back after very large commands.
-        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        // glibc functions the Glibc module lacks: memory trimming, closing descriptors at spawn.
+        .systemLibrary(name: "CGlibc", path: "Sources/CGlibc"),
+
+        // Child processes over posix_spawn (Graphviz's dot, and the tests' commands).
+        .target(
+            name: "FletcherChildProcess",
+            dependencies: ["CGlibc"],
+            path: "Sources/ChildProcess",
+            swiftSettings: swiftSettings
+        ),
 
         // The HTTP server: REST API generated from openapi.yaml, auth, configuration, wiring.
         .target(
             name: "FletcherServer",
             dependencies: [
-                "CMalloc",
+                "CGlibc",
+                "FletcherChildProcess",
                 "FletcherCore",
                 "FletcherSQLite",
                 "FletcherPostgres",
@@ -218,7 +227,8 @@ let package = Package(
         .target(
             name: "FletcherTestSupport",
             dependencies: [
-                "FletcherCore", "FletcherHTTP", "FletcherSQLite", "FletcherPostgres", "FletcherPlatform",
+                "FletcherChildProcess", "FletcherCore", "FletcherHTTP", "FletcherSQLite", "FletcherPostgres",
+                "FletcherPlatform",
                 "FletcherPlugins",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -249,14 +259,16 @@ let package = Package(
         .testTarget(
             name: "FletcherHTTPTests",
             dependencies: [
-                "FletcherHTTP", "FletcherTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
+                "FletcherChildProcess", "FletcherHTTP", "FletcherTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "FletcherServerTests",
             dependencies: [
-                "FletcherServer", "FletcherHTTP", "FletcherCore", "FletcherSQLite", "FletcherPostgres",
+                "FletcherChildProcess", "FletcherServer", "FletcherHTTP", "FletcherCore", "FletcherSQLite",
+                "FletcherPostgres",
                 "FletcherTestSupport", "FletcherSimulators", "FletcherPlatform", "FletcherCAMS", "FletcherDBXaaS",
                 "FletcherKubernetes", "FletcherPlugins",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -269,7 +281,8 @@ let package = Package(
         .testTarget(
             name: "FletcherCLITests",
             dependencies: [
-                "fletcher", "FletcherTestSupport", "FletcherHTTP", "FletcherCore", "FletcherSimulators", "FletcherCAMS",
+                "fletcher", "FletcherChildProcess", "FletcherTestSupport", "FletcherHTTP", "FletcherCore",
+                "FletcherSimulators", "FletcherCAMS",
                 "FletcherKubernetes",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

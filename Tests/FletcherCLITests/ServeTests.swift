@@ -1,3 +1,4 @@
+import FletcherChildProcess
 import FletcherHTTP
 import FletcherTestSupport
 import Foundation
@@ -69,23 +70,22 @@ struct ServeTests {
 
 /// A `fletcher` process whose standard output is read line by line while it runs.
 final class LiveProcess: Sendable {
-    private let process: Process
+    private let process: ChildProcess
+    /// Kept for as long as the process: its read handler lives with it.
+    private let reader: FileHandle
     private let lines: AsyncStream<String>
     private let buffer = OutputBuffer()
 
     init(_ arguments: [String], environment: [String: String], directory: URL) throws {
-        process = Process()
-        process.executableURL = fletcherBinary()
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.environment = fletcherEnvironment(environment)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        process = try ChildProcess(
+            fletcherBinary().path, arguments, environment: fletcherEnvironment(environment), directory: directory.path,
+            mergingErrors: true)
+        process.closeInput()
         let (lines, continuation) = AsyncStream.makeStream(of: String.self)
         self.lines = lines
         let buffer = buffer
-        pipe.fileHandleForReading.readabilityHandler = { handle in
+        reader = FileHandle(fileDescriptor: process.output, closeOnDealloc: false)
+        reader.readabilityHandler = { handle in
             let data = handle.availableData
             guard !data.isEmpty else {
                 continuation.finish()
@@ -96,12 +96,13 @@ final class LiveProcess: Sendable {
             let complete = buffer.append(text)
             for line in complete { continuation.yield(line) }
         }
-        try process.run()
     }
 
     /// A server the test did not stop (it failed, or threw on the way) is not left running.
     deinit {
-        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        process.kill()
+        let process = process
+        Thread { process.wait() }.start()
     }
 
     var output: String { buffer.all }
@@ -129,24 +130,14 @@ final class LiveProcess: Sendable {
 
     /// Kills the process with SIGKILL (a crash: nothing runs after it) and waits for it to go.
     func kill() async {
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        await withCheckedContinuation { continuation in
-            DispatchQueue(label: "fletcher.test.wait").async { [process] in
-                process.waitUntilExit()
-                continuation.resume()
-            }
-        }
+        process.kill()
+        _ = await process.exited()
     }
 
     /// Sends SIGTERM and returns the exit status.
     func terminate() async throws -> Int32 {
-        process.terminate()
-        return await withCheckedContinuation { continuation in
-            DispatchQueue(label: "fletcher.test.wait").async { [process] in
-                process.waitUntilExit()
-                continuation.resume(returning: process.terminationStatus)
-            }
-        }
+        process.kill(SIGTERM)
+        return await process.exited()
     }
 }
 

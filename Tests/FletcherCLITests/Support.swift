@@ -1,3 +1,4 @@
+import FletcherChildProcess
 import FletcherTestSupport
 import Foundation
 
@@ -21,55 +22,36 @@ func fletcherBinary() -> URL {
 func fletcher(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(120))
     async throws -> CommandResult
 {
-    let directory = try TemporaryDirectory()
-    let url = directory.url
-    return try await withCheckedThrowingContinuation { continuation in
+    try await withCheckedThrowingContinuation { continuation in
         Thread {
-            continuation.resume(
-                with: Result { try runFletcher(arguments, environment: environment, in: url, timeout: timeout) })
+            continuation.resume(with: Result { try runFletcher(arguments, environment: environment, timeout: timeout) })
         }.start()
     }
 }
 
-private func runFletcher(_ arguments: [String], environment: [String: String], in directory: URL, timeout: Duration)
-    throws -> CommandResult
+private func runFletcher(_ arguments: [String], environment: [String: String], timeout: Duration) throws
+    -> CommandResult
 {
+    let directory = try TemporaryDirectory()
     let binary = fletcherBinary()
     guard FileManager.default.isExecutableFile(atPath: binary.path) else {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: binary.path])
     }
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
-    process.environment = fletcherEnvironment(environment)
-    process.currentDirectoryURL = directory
-    let stdout = Pipe()
-    let stderr = Pipe()
-    process.standardOutput = stdout
-    process.standardError = stderr
-    try process.run()
-    let deadline = DispatchWorkItem { [process] in
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
-    DispatchQueue.global().asyncAfter(
-        deadline: .now() + .nanoseconds(Int(timeout / .nanoseconds(1))), execute: deadline)
-    defer { deadline.cancel() }
-    // Both pipes are drained at once: a child that fills one while the other is read would block.
-    let errors = DispatchQueue(label: "fletcher.test.stderr")
-    var err = Data()
-    let readErrors = DispatchWorkItem { err = stderr.fileHandleForReading.readDataToEndOfFile() }
-    errors.async(execute: readErrors)
-    let out = stdout.fileHandleForReading.readDataToEndOfFile()
-    readErrors.wait()
-    process.waitUntilExit()
-    if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL {
+    let process = try ChildProcess(
+        binary.path, arguments, environment: fletcherEnvironment(environment), directory: directory.url.path)
+    process.closeInput()
+    let read = process.collect(until: .now + timeout)
+    _ = directory.url  // the directory is kept until the command ended
+    if !read.finished {
+        process.kill()
+        process.wait()
         throw CocoaError(
             .executableLoad,
             userInfo: [NSLocalizedDescriptionKey: "fletcher \(arguments) did not end within \(timeout)"])
     }
     return CommandResult(
-        status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-        stderr: String(decoding: err, as: UTF8.self))
+        status: process.wait(), stdout: String(decoding: read.output, as: UTF8.self),
+        stderr: String(decoding: read.errors, as: UTF8.self))
 }
 
 func write(_ directory: borrowing TemporaryDirectory, _ content: String) throws -> String {

@@ -1,3 +1,4 @@
+import FletcherChildProcess
 import FletcherHTTP
 import FletcherTestSupport
 import Foundation
@@ -88,27 +89,25 @@ struct TestPKI {
 
 /// `openssl s_server -www` on an ephemeral loopback port, answering every GET with 200.
 final class OpenSSLServer: Sendable {
-    private let process: Process
+    private let process: ChildProcess
+    /// Kept for as long as the server: its read handler lives with it.
+    private let output: FileHandle
     private let ready: AsyncStream<Int>
 
     init(pki: TestPKI, requireClientCertificate: Bool) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         var arguments = [
             // Line-buffered, so "ACCEPT" arrives when it is printed and not at exit.
-            "stdbuf", "-oL", "openssl", "s_server", "-accept", "127.0.0.1:0", "-naccept", "4", "-www", "-cert",
+            "-oL", "openssl", "s_server", "-accept", "127.0.0.1:0", "-naccept", "4", "-www", "-cert",
             pki.serverCertificate,
             "-key", pki.serverKey,
         ]
         if requireClientCertificate { arguments += ["-Verify", "1", "-CAfile", pki.caCertificate] }
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process = try ChildProcess("stdbuf", arguments, mergingErrors: true)
         let (ready, continuation) = AsyncStream.makeStream(of: Int.self)
         self.ready = ready
         // s_server prints "ACCEPT 127.0.0.1:PORT" once it listens.
-        output.fileHandleForReading.readabilityHandler = { handle in
+        output = FileHandle(fileDescriptor: process.output, closeOnDealloc: false)
+        output.readabilityHandler = { handle in
             let text = String(decoding: handle.availableData, as: UTF8.self)
             if let match = text.firstMatch(of: /ACCEPT [0-9.]+:(\d+)/) {
                 handle.readabilityHandler = nil
@@ -119,7 +118,6 @@ final class OpenSSLServer: Sendable {
                 continuation.finish()
             }
         }
-        try process.run()
     }
 
     func port() async throws -> Int {
@@ -127,8 +125,10 @@ final class OpenSSLServer: Sendable {
         throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "openssl s_server did not start"])
     }
 
-    /// Kills the server without waiting: Foundation reaps the child when it exits.
+    /// Kills the server; a thread of its own reaps it.
     func stop() {
-        kill(process.processIdentifier, SIGKILL)
+        process.kill()
+        let process = process
+        Thread { process.wait() }.start()
     }
 }

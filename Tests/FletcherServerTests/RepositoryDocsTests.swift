@@ -1,3 +1,4 @@
+import FletcherChildProcess
 import Foundation
 import Testing
 import Yams
@@ -13,14 +14,10 @@ struct RepositoryDocsTests {
     /// Tracked text files, except the migrations already applied somewhere: their text is frozen
     /// by checksum (`migrations/README.md`).
     static func trackedFiles() throws -> [String] {
-        let listing = Process()
-        listing.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        listing.arguments = ["-C", root.path, "ls-files"]
-        let output = Pipe()
-        listing.standardOutput = output
-        try listing.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        listing.waitUntilExit()
+        let listing = try ChildProcess("git", ["-C", root.path, "ls-files"])
+        listing.closeInput()
+        let data = listing.collect(until: .now + .seconds(60)).output
+        listing.wait()
         let frozen = [
             "migrations/sqlite/0001_", "migrations/sqlite/0002_", "migrations/sqlite/0003_",
             "migrations/postgres/0001_", "migrations/postgres/0002_", "migrations/postgres/0003_",

@@ -1,3 +1,4 @@
+import FletcherChildProcess
 import Foundation
 
 /// What a finished command printed (standard output and error together) and its exit status.
@@ -16,18 +17,12 @@ public func runCommand(_ arguments: [String]) async throws -> CommandOutput {
 }
 
 private func runBlocking(_ arguments: [String]) throws -> CommandOutput {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    let process = try ChildProcess(arguments[0], Array(arguments.dropFirst()), mergingErrors: true)
+    process.closeInput()
+    let read = process.collect(until: .now + .seconds(600))
     return CommandOutput(
-        status: process.terminationStatus,
-        output: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        status: process.wait(),
+        output: String(decoding: read.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
 }
 
 /// Like `runCommand`, but a non-zero exit status is an error.

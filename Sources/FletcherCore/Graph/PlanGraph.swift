@@ -95,17 +95,3 @@ public struct PlanGraph: Sendable {
         return (start, list)
     }
 }
-
-extension Plan {
-    /// The products a clear of `ids` sends back to `waiting` besides the listed ones
-    /// (`docs/concepts.md` §3.4): their descendants, not passing through disabled products, in plan order.
-    public func descendantsReset(byClearing ids: [UUID]) -> [DataProduct] {
-        let graph = PlanGraph.of(products: dataProducts, dependencies: dependencies)
-        let seeds = ids.compactMap { graph.position(of: $0) }
-        let listed = Set(seeds)
-        return graph.descendants(of: seeds) { dataProducts[$0].state != .disabled }
-            .filter { !listed.contains($0) && dataProducts[$0].state != .waiting }
-            .sorted()
-            .map { dataProducts[$0] }
-    }
-}

@@ -73,6 +73,17 @@ public final class Orchestrator: Sendable {
         return CommandOutcome(result)
     }
 
+    /// What `command` would change on the plan as stored now, computed by the engine and written
+    /// nowhere (the web UI's confirmation pages). Throws the refusal the command would meet, or
+    /// `datasetNotFound`. Another command may commit before this one runs; it is a preview.
+    public func preview(_ command: Command, on datasetID: UUID, by actor: String) async throws
+        -> (before: PlanState, delta: PlanDelta)
+    {
+        guard let current = try await currentPlan(datasetID) else { throw CommandError.datasetNotFound(datasetID) }
+        let context = EngineContext(actor: actor, now: clock.now(), platforms: platforms, newRunID: newRunID)
+        return (current, try Engine.execute(command, datasetID: datasetID, on: current, context: context))
+    }
+
     /// Writes the changes of one commit, the plan rows and then what they did to attempts, and
     /// stamps `state` (the plan with `delta` applied) with the version it commits as.
     static func write(

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-    import CMalloc
+    import CGlibc
 #endif
 
 /// Keeps the process's memory near what it holds, after requests that pass through a lot.

@@ -1,3 +1,4 @@
+import FletcherChildProcess
 import FletcherCore
 import Foundation
 import Synchronization
@@ -58,66 +59,27 @@ final class GraphvizRenderer: Sendable {
     }
 
     private static func run(_ executable: String, _ dot: String, timeout: Duration) -> Result<String, Failure> {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["-Tsvg"]
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        (process.standardInput, process.standardOutput, process.standardError) = (input, output, errors)
+        let process: ChildProcess
         do {
-            try process.run()
+            process = try ChildProcess(executable, ["-Tsvg"])
         } catch {
-            return .failure(.failed("cannot run \(executable): \(error.localizedDescription)"))
+            return .failure(.failed(error.description))
         }
         let deadline = ContinuousClock.now + timeout
         // dot reads all of its input before it writes, so writing first cannot deadlock.
-        try? input.fileHandleForWriting.write(contentsOf: Data(dot.utf8))
-        try? input.fileHandleForWriting.close()
-        let read = readUntilExit(process, [output, errors], deadline: deadline)
-        if !read.finished {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        process.write(Array(dot.utf8))
+        process.closeInput()
+        let read = process.collect(until: deadline)
+        guard read.finished else {
+            process.kill()
+            process.wait()
             return .failure(.timedOut)
         }
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        guard process.wait() == 0 else {
             return .failure(
-                .failed(String(decoding: read.data[1], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+                .failed(String(decoding: read.errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
         }
-        return .success(inlinable(String(decoding: read.data[0], as: UTF8.self)))
-    }
-
-    /// Reads `pipes` until they close, or until the process has exited and they are quiet (a
-    /// child spawned elsewhere in the process may hold a copy of a pipe and keep it open), or until
-    /// `deadline`: then `finished` is false. Waits in `poll`, never past the deadline.
-    private static func readUntilExit(_ process: Process, _ pipes: [Pipe], deadline: ContinuousClock.Instant)
-        -> (data: [Data], finished: Bool)
-    {
-        var data = pipes.map { _ in Data() }
-        var open = pipes.map { _ in true }
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while open.contains(true) {
-            let remaining = ContinuousClock.now.duration(to: deadline)
-            guard remaining > .zero else { return (data, false) }
-            var fds = pipes.indices.map { index in
-                pollfd(
-                    fd: open[index] ? pipes[index].fileHandleForReading.fileDescriptor : -1, events: Int16(POLLIN),
-                    revents: 0)
-            }
-            let slice = Int32(min(remaining.inSeconds * 1000, 50).rounded(.up))
-            let ready = poll(&fds, nfds_t(fds.count), slice)
-            if ready == 0 {
-                if !process.isRunning { break }
-                continue
-            }
-            if ready < 0 { continue }  // interrupted
-            for index in pipes.indices where open[index] && fds[index].revents != 0 {
-                let count = read(fds[index].fd, &buffer, buffer.count)
-                if count > 0 { data[index].append(contentsOf: buffer[0..<count]) } else { open[index] = false }
-            }
-        }
-        return (data, true)
+        return .success(inlinable(String(decoding: read.output, as: UTF8.self)))
     }
 
     /// The `<svg>` element alone: the XML prolog, doctype and generator comments would be invalid

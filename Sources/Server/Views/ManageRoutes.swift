@@ -164,7 +164,8 @@ extension PageRoutes {
         guard form["confirm"] == "yes" else {
             let byID = Dictionary(uniqueKeysWithValues: plan.dataProducts.map { ($0.id, $0) })
             let item = { (product: DataProduct) in ProductItem(product, datasetID: dataset) }
-            let resets = action == .clear ? plan.descendantsReset(byClearing: ids).map(item) : []
+            let resets =
+                action == .clear ? try await resetsOfClearing(ids, on: plan.dataset.id, by: actor).map(item) : []
             let view = ConfirmView(
                 title: "Confirm", crumb: Crumb(url: back, label: "Plan"), user: userView,
                 heading: "Confirm: \(action.rawValue)", summary: action.summary(ids.count), datasetID: dataset,
@@ -178,6 +179,19 @@ extension PageRoutes {
             return message(HTTPResponse.Status(code: error.status), userView, "Not done", error.message, back: back)
         }
         return Response(status: .seeOther, headers: [.location: back])
+    }
+
+    /// The products a clear of `ids` would send back to `waiting` besides the listed ones, as the
+    /// engine computes it (`docs/concepts.md` §3.4), in plan order.
+    private func resetsOfClearing(_ ids: [UUID], on datasetID: UUID, by actor: String) async throws -> [DataProduct] {
+        let listed = Set(ids)
+        guard let preview = try? await orchestrator.preview(.clear(ids), on: datasetID, by: actor) else {
+            return []  // the clear will be refused; the confirmed form shows why
+        }
+        return preview.delta.changedProducts.compactMap { position, product in
+            let reset = product.state == .waiting && preview.before.products[position].state != .waiting
+            return reset && !listed.contains(product.id) ? product : nil
+        }
     }
 
     private func message(

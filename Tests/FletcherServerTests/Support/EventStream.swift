@@ -1,3 +1,4 @@
+import FletcherChildProcess
 import Foundation
 import Synchronization
 
@@ -19,23 +20,21 @@ final class EventStream: Sendable {
         let pending = Mutex("")
     }
 
-    private let process: Process
+    private let process: ChildProcess
+    /// Kept for as long as the stream: their read handlers live with them.
+    private let outputs: [FileHandle]
     private let received = Received()
 
     /// The response head curl printed.
     var responseHeaders: String { received.head.withLock { $0 } }
 
     init(_ url: String, lastEventID: String? = nil) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments =
-            ["-sN", "-D", "/dev/stderr"] + (lastEventID.map { ["-H", "Last-Event-ID: \($0)"] } ?? []) + [url]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
+        process = try ChildProcess(
+            "curl", ["-sN", "-D", "/dev/stderr"] + (lastEventID.map { ["-H", "Last-Event-ID: \($0)"] } ?? []) + [url])
+        process.closeInput()
         let received = received
-        output.fileHandleForReading.readabilityHandler = { handle in
+        outputs = [process.output, process.errors].map { FileHandle(fileDescriptor: $0, closeOnDealloc: false) }
+        outputs[0].readabilityHandler = { handle in
             let data = handle.availableData
             guard !data.isEmpty else {
                 handle.readabilityHandler = nil
@@ -62,7 +61,7 @@ final class EventStream: Sendable {
                 }
             }
         }
-        errors.fileHandleForReading.readabilityHandler = { handle in
+        outputs[1].readabilityHandler = { handle in
             let data = handle.availableData
             if data.isEmpty {
                 handle.readabilityHandler = nil
@@ -70,7 +69,6 @@ final class EventStream: Sendable {
                 received.head.withLock { $0 += String(decoding: data, as: UTF8.self) }
             }
         }
-        try process.run()
     }
 
     /// The next event, or nil when none came within `timeout` (checked every 10 ms).
@@ -88,9 +86,10 @@ final class EventStream: Sendable {
         return nil
     }
 
-    /// Stops curl. Not waited for: Foundation's `waitUntilExit` can block a cooperative thread
-    /// indefinitely on Linux; the process is reaped by Foundation when it exits.
+    /// Stops curl; a thread of its own reaps it.
     func close() {
-        process.terminate()
+        process.kill(SIGTERM)
+        let process = process
+        Thread { process.wait() }.start()
     }
 }
