@@ -15,7 +15,7 @@ enum SwaggerPage {
         let pinned = base == defaultAssetsURL
         let styleCheck = pinned ? " integrity=\"\(stylesIntegrity)\" crossorigin=\"anonymous\"" : ""
         let scriptCheck = pinned ? " integrity=\"\(bundleIntegrity)\" crossorigin=\"anonymous\"" : ""
-        let escaped = escape(base)
+        let escaped = HTML.escape(base)
         return """
             <!DOCTYPE html>
             <html lang="en">
@@ -59,8 +59,4 @@ enum SwaggerPage {
         return String(url[..<scheme.upperBound]) + host
     }
 
-    private static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
-            .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
 }
