@@ -55,8 +55,9 @@ func withFletcher<T: Sendable>(
         try await sqlite.migrate()
         planStore = sqlite
     }
-    var logger = Logger(label: "fletcher-test")
-    logger.logLevel = .critical
+    // Silent while the test passes; its last lines are printed when the body fails.
+    let log = LogRecorder()
+    let logger = log.logger(label: "fletcher-test")
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     let orchestrator = Orchestrator(store: planStore, platforms: configuration.dispatch.catalog)
     // Callback URLs must name the port the server got, known only once it runs.
@@ -71,7 +72,9 @@ func withFletcher<T: Sendable>(
             continuation.yield(port)
         })
     return try await withRunningServer(application, ports: ports) { port in
-        try await body(API(base: "http://127.0.0.1:\(port)", localKey: configuration.generatedLocalKey))
+        try await log.printedOnFailure("server") {
+            try await body(API(base: "http://127.0.0.1:\(port)", localKey: configuration.generatedLocalKey))
+        }
     }
 }
 
