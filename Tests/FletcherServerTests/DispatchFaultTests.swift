@@ -148,4 +148,24 @@ struct DispatchFaultTests {
             #expect(product.state == .queued)
         }
     }
+
+    /// DBXaaS only hints ("look at run X"); with polling switched off, the poll after the submit
+    /// and the polls of the hints are the only way its reports arrive. Each of them failing once
+    /// must not strand the run: they are polled again until an answer is applied.
+    @Test func failedPollsOfHintsAreRetriedWhenPollingIsOff() async throws {
+        var settings = SimulatorSettings()
+        settings.runSeconds = 0.2
+        try await withPlatforms(settings) { platforms in
+            platforms.dbxaas.inject([.serverError, .serverError, .serverError, .timeout], on: .status)
+            let environment = platforms.environment(["DBXAAS_TIMEOUT_SECONDS": "0.3"])
+            try await withFletcher(environment: environment) { api in
+                platforms.notify(api)
+                var factory = PlanFactory()
+                let plan = dispatchPlan(&factory, ["A"], dbxaas: ["A"])
+                _ = try await api.call("POST", "/api/plan", json: plan, token: try await api.token("admin"))
+                try await eventually("A succeeds") { try await api.states(factory.datasetID)["A"] == .success }
+                #expect(platforms.dbxaas.jobs.count == 1)
+            }
+        }
+    }
 }

@@ -97,7 +97,7 @@ public struct CallbackIntake: Sendable {
         case .poll(let externalID):
             guard let ref = try await store.run(compute, externalID: externalID)?.ref else { return .stale }
             // Answered at once; the poll runs on its own (platforms time callbacks out quickly).
-            Task { await poller.poll(ref, on: platform) }
+            poller.followUp(ref, on: platform)
             return .polling
         }
     }

@@ -121,7 +121,7 @@ public final class Dispatcher: Sendable {
         } else {
             // The platform did not say; ask now rather than at the next poll, so a run that
             // finished before its callback could be matched is not missed.
-            await poller.poll(ref, on: platform)
+            if await !poller.poll(ref, on: platform) { poller.followUp(ref, on: platform) }
         }
     }
 

@@ -7,18 +7,27 @@ public final class Poller: Sendable {
     private let orchestrator: Orchestrator
     private let store: any DispatchStore
     private let platforms: [ComputePlatform]
+    private let settings: DispatchSettings
     private let logger: Logger
+    /// Single runs to poll until their answer is applied (`followUp`), taken by `run`.
+    private let followUps: AsyncStream<(RunRef, ComputePlatform)>
+    private let followUpQueue: AsyncStream<(RunRef, ComputePlatform)>.Continuation
     /// Live runs asked about per sweep at most; the oldest first, the rest at the next sweep.
     private static let sweepSize = 1_000
 
-    public init(orchestrator: Orchestrator, store: any DispatchStore, platforms: [ComputePlatform], logger: Logger) {
+    public init(
+        orchestrator: Orchestrator, store: any DispatchStore, platforms: [ComputePlatform],
+        settings: DispatchSettings = DispatchSettings(), logger: Logger
+    ) {
         self.orchestrator = orchestrator
         self.store = store
         self.platforms = platforms
+        self.settings = settings
         self.logger = logger
+        (followUps, followUpQueue) = AsyncStream.makeStream(of: (RunRef, ComputePlatform).self)
     }
 
-    /// Runs until the task is cancelled: one loop per platform that polls.
+    /// Runs until the task is cancelled: one loop per platform that polls, and the follow-ups.
     public func run() async {
         await withDiscardingTaskGroup { group in
             for platform in platforms where platform.limits.pollSeconds > 0 {
@@ -29,7 +38,19 @@ public final class Poller: Sendable {
                     }
                 }
             }
+            // Ends when the task is cancelled.
+            for await (run, platform) in followUps {
+                group.addTask { await self.pollUntilApplied(run, on: platform) }
+            }
         }
+    }
+
+    /// Polls `run` now and until its answer is applied, retrying with the dispatch backoff up to
+    /// `DISPATCH_MAX_ATTEMPTS` times; returns at once. For the polls that stand in for a report
+    /// (after a submit, on a platform's "look at run X" hint): were one lost to a timeout, the run
+    /// would wait for the next sweep, or for ever where polling is switched off.
+    public func followUp(_ run: RunRef, on platform: ComputePlatform) {
+        followUpQueue.yield((run, platform))
     }
 
     /// Polls every live run of `platform` once, `concurrency` at a time.
@@ -54,19 +75,30 @@ public final class Poller: Sendable {
         }
     }
 
-    /// Asks the platform about one run and applies the answer.
-    public func poll(_ run: RunRef, on platform: ComputePlatform) async {
+    /// Asks the platform about one run and applies the answer; true when it was applied.
+    @discardableResult
+    public func poll(_ run: RunRef, on platform: ComputePlatform) async -> Bool {
         do {
             try await platform.bucket.acquire()
             let status = try await platform.adapter.status(run)
-            await apply(status, of: run, on: platform.compute)
+            return await apply(status, of: run, on: platform.compute) != nil
         } catch {
             logger.notice(
                 "poll failed",
                 metadata: [
                     "run_id": "\(run.runID.lowercasedString)", "external_id": "\(run.externalID)", "error": "\(error)",
                 ])
+            return false
         }
+    }
+
+    private func pollUntilApplied(_ run: RunRef, on platform: ComputePlatform) async {
+        for attempt in 1...max(settings.maxAttempts, 1) {
+            if await poll(run, on: platform) || Task.isCancelled { return }
+            let delay = settings.backoff.delay(after: attempt, retryAfter: nil, unit: Double.random(in: 0.5..<1))
+            try? await Task.sleep(for: .seconds(delay))
+        }
+        logger.warning("run left to the next sweep", metadata: ["run_id": "\(run.runID.lowercasedString)"])
     }
 
     /// Applies a platform's word on a run through the guarded update path (`docs/concepts.md` §3.8).

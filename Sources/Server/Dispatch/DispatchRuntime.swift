@@ -41,7 +41,9 @@ public final class DispatchRuntime: Service, Sendable {
                     url: platform.url, client: client, callbackURL: { baseURL() + "/api/callback/\(name)" }))
             platforms.append(ComputePlatform(adapter: adapter, limits: platform.limits))
         }
-        let poller = Poller(orchestrator: orchestrator, store: store, platforms: platforms, logger: logger)
+        let poller = Poller(
+            orchestrator: orchestrator, store: store, platforms: platforms, settings: configuration.settings,
+            logger: logger)
         self.store = store
         self.platforms = platforms
         self.poller = poller
