@@ -152,6 +152,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // A client of a running server's API (the CLI's `plan` and `product` commands).
+        .target(
+            name: "FletcherClient",
+            dependencies: ["FletcherHTTP"],
+            path: "Sources/Client",
+            swiftSettings: swiftSettings
+        ),
+
         // The HTTP server: REST API generated from openapi.yaml, auth, configuration, wiring.
         .target(
             name: "FletcherServer",
@@ -185,6 +193,7 @@ let package = Package(
         .executableTarget(
             name: "fletcher",
             dependencies: [
+                "FletcherClient",
                 "FletcherCore",
                 "FletcherSQLite",
                 "FletcherServer",
@@ -281,7 +290,7 @@ let package = Package(
         .testTarget(
             name: "FletcherCLITests",
             dependencies: [
-                "fletcher", "FletcherChildProcess", "FletcherTestSupport", "FletcherHTTP", "FletcherCore",
+                "fletcher", "FletcherChildProcess", "FletcherClient", "FletcherTestSupport", "FletcherHTTP", "FletcherCore",
                 "FletcherSimulators", "FletcherCAMS",
                 "FletcherKubernetes",
                 .product(name: "Hummingbird", package: "hummingbird"),

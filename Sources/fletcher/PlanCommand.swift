@@ -7,8 +7,8 @@ import Foundation
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
-        abstract: "Work with plan files offline.",
-        subcommands: [Check.self]
+        abstract: "Check a plan file offline, or read and change plans on a running server.",
+        subcommands: [Check.self, Get.self, Post.self, Pause.self, Unpause.self, Search.self, Dot.self, Watch.self]
     )
 
     struct Check: ParsableCommand {
@@ -21,7 +21,7 @@ struct PlanCommand: ParsableCommand {
         var file: String
 
         func run() throws {
-            let bytes = try read()
+            let bytes = Data(try readInput(file))
             do {
                 let param = try JSONInput.decode(PlanParam.self, from: bytes)
                 let context = EngineContext(
@@ -33,15 +33,6 @@ struct PlanCommand: ParsableCommand {
                         + "\(param.dependencies.count) dependencies; \(delta.queued.count) would be queued at once")
             } catch {
                 throw ValidationFailure("\(file): \(error.status) \(error.message)")
-            }
-        }
-
-        private func read() throws -> Data {
-            do {
-                return file == "-"
-                    ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
-            } catch {
-                throw ValidationFailure("\(file): cannot read the file (\((error as NSError).localizedDescription))")
             }
         }
     }

@@ -67,8 +67,9 @@ func fletcherEnvironment(_ overrides: [String: String]) -> [String: String] {
         "DATABASE_URL", "REMOTE_APIS", "SECRET_KEY", "BASE_URL", "BIND", "LOG_FORMAT", "LOG_LEVEL", "MAX_CONNECTIONS",
         "MAX_BODY_BYTES", "PLAN_CACHE_PRODUCTS", "SWAGGER_UI_URL",
     ]
-    // Dispatch variables too: a stray `CAMS_URL` in the shell would turn dispatch on in every test.
-    let prefixes = ["DISPATCH_", "CAMS_", "DBXAAS_", "KUBERNETES_"]
+    // Dispatch variables too: a stray `CAMS_URL` in the shell would turn dispatch on in every test;
+    // and the client's: a stray `FLETCHER_URL` would point the client commands elsewhere.
+    let prefixes = ["DISPATCH_", "CAMS_", "DBXAAS_", "KUBERNETES_", "FLETCHER_"]
     let environment = ProcessInfo.processInfo.environment.filter { key, _ in
         !fletcher.contains(key) && !prefixes.contains { key.hasPrefix($0) }
     }
