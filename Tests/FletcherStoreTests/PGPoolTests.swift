@@ -26,6 +26,18 @@ struct PGPoolTests {
         let blocked = (0..<2).map { _ in
             Task { try await store.withLockedDataset(datasetID) { $0.storedVersion } }
         }
+        // Only once both hold their connection and wait for the lock: a caller queued before them
+        // would be served first, and they could wait past the pool's time limit behind 200 others.
+        try await eventually("both pooled connections wait for the dataset's lock") {
+            let rows = try await store.administration.withConnection {
+                try $0.query(
+                    """
+                    SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1
+                    AND (classid::bigint << 32 | objid::bigint) = hashtextextended($1, 0)
+                    """, [dataset])
+            }
+            return rows.first?[0] == "2"
+        }
         let waiters = (0..<200).map { _ in Task { try await store.version(of: datasetID) } }
         try await eventually("all 200 callers wait for a connection") { store.pool.waiting == 200 }
 
