@@ -195,6 +195,7 @@ let package = Package(
             dependencies: [
                 "FletcherClient",
                 "FletcherCore",
+                "FletcherPostgres",
                 "FletcherSQLite",
                 "FletcherServer",
                 "FletcherSimulators",

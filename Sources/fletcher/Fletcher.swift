@@ -8,7 +8,7 @@ struct Fletcher: AsyncParsableCommand {
         commandName: "fletcher",
         abstract: "Data orchestration: keeps each dataset's plan (a DAG of data products) and runs it.",
         subcommands: [
-            Serve.self, Migrate.self, HashKey.self, PlanCommand.self, ProductCommand.self,
+            Serve.self, Migrate.self, ImportUpstream.self, HashKey.self, PlanCommand.self, ProductCommand.self,
             Simulate.self,
         ]
     )

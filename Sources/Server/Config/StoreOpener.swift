@@ -57,7 +57,7 @@ public struct OpenedStore: Sendable {
 
 extension DatabaseURL {
     /// The URL as an operator wrote it, without a password.
-    var display: String {
+    public var display: String {
         switch self {
         case .sqlite(let path): "sqlite:\(path)"
         case .postgres(let text):

@@ -11,6 +11,16 @@ enum PostgresMigrator {
         try connection.query("SELECT pg_advisory_lock($1::bigint)", [lockKey])
         defer { _ = try? connection.query("SELECT pg_advisory_unlock($1::bigint)", [lockKey]) }
         let pending = try pendingMigrations(connection, migrations: migrations)
+        // Created only once the schema is known to be empty or Fletcher's.
+        try connection.execute(
+            """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version    integer     PRIMARY KEY,
+                name       text        NOT NULL,
+                checksum   text        NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """)
         for migration in pending {
             try connection.execute("BEGIN")
             do {
@@ -27,26 +37,19 @@ enum PostgresMigrator {
         return pending
     }
 
-    /// Migrations not yet applied. Creates the bookkeeping table in an empty schema; refuses a
-    /// schema that holds Fletcher's tables (or others) without it, such as the Rust service's.
+    /// Migrations not yet applied; all of them in an empty schema. Only reads (a readiness check
+    /// or a dry run must not change the database); refuses a schema that holds tables without
+    /// Fletcher's bookkeeping, such as the Rust service's.
     static func pendingMigrations(_ connection: PGConnection, migrations: [Migration] = Migrations.postgres) throws
         -> [Migration]
     {
         let tables = try connection.query(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
         ).rows.compactMap { $0[0] }
-        guard tables.isEmpty || tables.contains("schema_migrations") else {
-            throw MigrationError.foreignDatabase(tables: tables)
+        guard tables.contains("schema_migrations") else {
+            guard tables.isEmpty else { throw MigrationError.foreignDatabase(tables: tables) }
+            return migrations
         }
-        try connection.execute(
-            """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version    integer     PRIMARY KEY,
-                name       text        NOT NULL,
-                checksum   text        NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            )
-            """)
         var recorded: [Int: String] = [:]
         for row in try connection.query("SELECT version, checksum FROM schema_migrations").rows {
             if let version = row[0].flatMap(Int.init), let checksum = row[1] { recorded[version] = checksum }

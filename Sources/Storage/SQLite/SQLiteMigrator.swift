@@ -16,6 +16,16 @@ enum SQLiteMigrator {
         defer { try? connection.execute("PRAGMA foreign_keys = ON") }
         return try connection.transaction(immediate: true) {
             let pending = try pendingMigrations(connection, migrations: migrations)
+            // Created only once the database is known to be empty or Fletcher's.
+            try connection.execute(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version    INTEGER NOT NULL PRIMARY KEY,
+                    name       TEXT    NOT NULL,
+                    checksum   TEXT    NOT NULL,
+                    applied_at INTEGER NOT NULL
+                ) STRICT
+                """)
             for migration in pending {
                 try connection.execute(migration.sql)
                 try connection.statement(
@@ -28,24 +38,16 @@ enum SQLiteMigrator {
         }
     }
 
-    /// Migrations not yet applied (empty when the schema is current). Creates the bookkeeping table
-    /// on an empty database; refuses a database that holds tables of something else.
+    /// Migrations not yet applied (empty when the schema is current; all of them on an empty
+    /// database). Only reads; refuses a database that holds tables of something else.
     static func pendingMigrations(_ connection: SQLiteConnection, migrations: [Migration] = Migrations.sqlite)
         throws -> [Migration]
     {
         let tables = try userTables(connection)
-        guard tables.isEmpty || tables.contains("schema_migrations") else {
-            throw MigrationError.foreignDatabase(tables: tables)
+        guard tables.contains("schema_migrations") else {
+            guard tables.isEmpty else { throw MigrationError.foreignDatabase(tables: tables) }
+            return migrations
         }
-        try connection.execute(
-            """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version    INTEGER NOT NULL PRIMARY KEY,
-                name       TEXT    NOT NULL,
-                checksum   TEXT    NOT NULL,
-                applied_at INTEGER NOT NULL
-            ) STRICT
-            """)
         var recorded: [Int: String] = [:]
         let rows = try connection.statement("SELECT version, checksum FROM schema_migrations")
         while try rows.step() {
