@@ -291,7 +291,8 @@ let package = Package(
         .testTarget(
             name: "FletcherCLITests",
             dependencies: [
-                "fletcher", "FletcherChildProcess", "FletcherClient", "FletcherTestSupport", "FletcherHTTP", "FletcherCore",
+                "fletcher", "FletcherChildProcess", "FletcherClient", "FletcherTestSupport", "FletcherHTTP",
+                "FletcherCore",
                 "FletcherSimulators", "FletcherCAMS",
                 "FletcherKubernetes",
                 .product(name: "Hummingbird", package: "hummingbird"),

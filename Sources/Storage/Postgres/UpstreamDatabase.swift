@@ -3,8 +3,8 @@ import FletcherCore
 import Foundation
 
 /// A database of the Rust service Fletcher replaces, read for `fletcher import-upstream`
-/// (`docs/operations.md` §3): tables `dataset`, `data_product` and `dependency` with the same
-/// columns as Fletcher's, without `position` or `version`.
+/// (`docs/operations.md`, "Moving from the Rust service"): tables `dataset`, `data_product` and
+/// `dependency` with the same columns as Fletcher's, without `position` or `version`.
 ///
 /// Everything is read in one `REPEATABLE READ READ ONLY` transaction on one connection: the
 /// import sees a single snapshot even while the Rust service keeps running, and the server itself
