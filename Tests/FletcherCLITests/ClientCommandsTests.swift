@@ -180,6 +180,6 @@ private func withServer(_ backend: Backend, _ body: (borrowing RunningServer) as
     let line = try await process.line(containing: "Fletcher is serving")
     let port = try #require(line.firstMatch(of: /port (\d+)/).map { Int($0.1)! })
     let server = RunningServer(directory: directory, process: process, port: port, serverEnvironment: environment)
-    try await body(server)
+    try await process.explainingFailures { try await body(server) }
     _ = try? await server.process.terminate()
 }

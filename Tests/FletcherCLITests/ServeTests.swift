@@ -18,14 +18,16 @@ struct ServeTests {
         let port = try #require(serving.firstMatch(of: /port (\d+)/).map { Int($0.1)! })
 
         let client = HTTPClient()
-        let ready = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"))
-        #expect(ready.status == 200)
-        let login = try await client.execute(
-            HTTPClientRequest(
-                method: "POST", url: "http://127.0.0.1:\(port)/api/authenticate",
-                headers: [("Content-Type", "application/json")],
-                body: Array(#"{"service": "local", "key": "\#(key)"}"#.utf8)))
-        #expect(login.status == 200)
+        try await server.explainingFailures {
+            let ready = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"))
+            #expect(ready.status == 200)
+            let login = try await client.execute(
+                HTTPClientRequest(
+                    method: "POST", url: "http://127.0.0.1:\(port)/api/authenticate",
+                    headers: [("Content-Type", "application/json")],
+                    body: Array(#"{"service": "local", "key": "\#(key)"}"#.utf8)))
+            #expect(login.status == 200)
+        }
         #expect(FileManager.default.fileExists(atPath: directory.path("fletcher.sqlite")))
 
         let status = try await server.terminate()
@@ -106,6 +108,18 @@ final class LiveProcess: Sendable {
     }
 
     var output: String { buffer.all }
+
+    /// Runs `body`; when it throws, records what the process printed next to the error, so a
+    /// failure shows whether the server stopped, and why.
+    func explainingFailures<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            let exit = process.exitStatus.map { "exited with status \($0)" } ?? "still running"
+            Issue.record("\(error); the process \(exit), after printing:\n\(output.suffix(6_000))")
+            throw error
+        }
+    }
 
     /// The first line containing `text`, waiting at most 60 s (a cold debug build starts slowly).
     func line(containing text: String) async throws -> String {

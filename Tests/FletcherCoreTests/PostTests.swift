@@ -141,6 +141,15 @@ struct PostTests {
         var exactly = h.product("A")
         exactly.version = String(repeating: "v", count: 1_000)
         #expect(h.refusal(.post(h.plan([exactly]))) == nil)
+        // Lengths count code points, as the API document's maxLength does: 1,001 of them are too
+        // many even when they draw as 501 characters.
+        var combined = h.product("A")
+        combined.name = "e" + String(repeating: "e\u{301}", count: 500)
+        #expect(
+            h.refusal(.post(h.plan([combined])))
+                == .expect(
+                    .badRequest, "Invalid value for 'data_products[0].name': must be at most 1000 characters, got 1001")
+        )
     }
 
     @Test func aPlatformsPassthroughRuleAppliesWhileItIsDispatched() {

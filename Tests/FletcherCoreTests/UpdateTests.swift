@@ -113,15 +113,21 @@ struct UpdateTests {
     @Test func linksMustBeAbsoluteHTTPURLs() throws {
         var h = Harness()
         try h.post(["A"])
-        for bad in ["javascript:alert(1)", "/relative", "ftp://x.test/a", "https://"] {
+        let bad = [
+            "javascript:alert(1)", "/relative", "ftp://x.test/a", "https://", "", "https:///path", "https://x.test/a b",
+            "https://x.test/\u{7}", "https://x.test/\u{85}", "http:/x.test",
+        ]
+        for bad in bad {
             #expect(
                 h.refusal(.update([StateParam(id: h.id("A"), state: .running, link: bad)]))
                     == .expect(.badRequest, "Invalid value for '[0].link': must be an absolute http(s) URL"))
         }
         let long = "https://x.test/" + String(repeating: "a", count: 4_096)
         #expect(h.refusal(.update([StateParam(id: h.id("A"), state: .running, link: long)]))?.status == 400)
-        #expect(
-            h.refusal(.update([StateParam(id: h.id("A"), state: .running, link: "HTTPS://x.test/run?id=1")])) == nil)
+        // The rule is the `pattern` of `link` in the API document: scheme, host, no space or control.
+        for good in ["HTTPS://x.test/run?id=1", "http://x.test", "https://x.test:8443#top", "https://ü.test/ä?q=<1>"] {
+            #expect(h.refusal(.update([StateParam(id: h.id("A"), state: .running, link: good)])) == nil, "\(good)")
+        }
     }
 
     @Test func descendantWalkDoesNotPassThroughDisabledProducts() throws {

@@ -25,7 +25,7 @@ struct AccessTests {
                 #expect(operation.method != "GET", "\(operationID): a read needs no role")
             case .public:
                 #expect(
-                    operation.method == "GET" || ["authenticate", "receiveCallback"].contains(operationID),
+                    operation.method == "GET" || ["authenticate", "platformCallback"].contains(operationID),
                     "\(operationID) changes state without a role")
             }
         }

@@ -61,6 +61,10 @@ struct EventsTests {
             defer { page.close() }
             let next = try #require(await page.next())
             #expect(next.name == "change" && next.id == "4")
+            let malformed = try await api.call("GET", "/api/plan/\(dataset)/events?after=three")
+            #expect(
+                malformed.status == 400
+                    && malformed.detail == "Invalid value for 'after': 'three' is not a whole number")
 
             let tooOld = try EventStream("\(api.base)/api/plan/\(dataset)/events", lastEventID: "garbage")
             defer { tooOld.close() }

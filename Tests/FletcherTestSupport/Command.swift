@@ -38,3 +38,11 @@ public func runChecked(_ arguments: [String]) async throws -> String {
 public struct CommandFailure: Error, CustomStringConvertible {
     public let description: String
 }
+
+/// Writes an executable shell script at `path`, through a shell of its own. Written by this
+/// process, the file would be open for writing while other tests spawn children, and a child
+/// forked at that moment keeps it open until it execs: running the script then fails with
+/// ETXTBSY ("text file busy").
+public func writeExecutableScript(_ script: String, to path: String) async throws {
+    try await runChecked(["/bin/sh", "-c", #"printf '%s' "$1" > "$2" && chmod 755 "$2""#, "sh", script, path])
+}

@@ -24,22 +24,35 @@ public enum Validation {
         }
     }
 
+    /// Lengths count Unicode code points, as JSON Schema's `maxLength` does in the API document.
     static func checkText(_ value: String, field: String) throws(CommandError) {
-        if value.isEmpty { throw .invalidValue(field, "must not be empty") }
-        if value.count > maxStringLength {
-            throw .invalidValue(field, "must be at most \(maxStringLength) characters, got \(value.count)")
+        let length = value.unicodeScalars.count
+        if length == 0 { throw .invalidValue(field, "must not be empty") }
+        if length > maxStringLength {
+            throw .invalidValue(field, "must be at most \(maxStringLength) characters, got \(length)")
         }
     }
 
-    /// A link is shown to operators as a clickable URL, so only absolute http(s) URLs are accepted.
+    /// A link is shown to operators as a clickable URL, so only absolute http(s) URLs are accepted:
+    /// the scheme, `://`, a host, and no whitespace or control characters anywhere (the `pattern`
+    /// of `link` in the API document says the same).
     static func checkLink(_ value: String, field: String) throws(CommandError) {
-        if value.count > maxLinkLength {
-            throw .invalidValue(field, "must be at most \(maxLinkLength) characters, got \(value.count)")
+        let scalars = value.unicodeScalars
+        if scalars.count > maxLinkLength {
+            throw .invalidValue(field, "must be at most \(maxLinkLength) characters, got \(scalars.count)")
         }
-        guard let url = URL(string: value), let scheme = url.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
+        let rest = ["http://", "https://"].lazy.compactMap { scheme in
+            value.utf8.count >= scheme.utf8.count && value.prefix(scheme.count).lowercased() == scheme
+                ? value.dropFirst(scheme.count) : nil
+        }.first
+        guard let rest, !rest.prefix(while: { !"/?#".contains($0) }).isEmpty,
+            scalars.allSatisfy({ !$0.properties.isWhitespace && !isControl($0) })
         else {
             throw .invalidValue(field, "must be an absolute http(s) URL")
         }
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 }

@@ -23,9 +23,13 @@ enum EventsRoute {
             guard let version = try await orchestrator.version(of: id) else { throw CommandError.datasetNotFound(id) }
             // `?after=` is `Last-Event-ID` for a first connection (a page that shows a version);
             // the header, sent by a reconnecting client, is the later of the two.
-            let lastEventID =
-                request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) }
-                ?? request.uri.queryParameters.get("after").flatMap { Int64($0) }
+            let after = try request.uri.queryParameters.get("after").map { text throws(APIError) in
+                guard let version = Int64(text) else {
+                    throw APIError.badRequest("Invalid value for 'after': '\(text)' is not a whole number")
+                }
+                return version
+            }
+            let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) } ?? after
             let replay = lastEventID.flatMap { orchestrator.changes.changes(of: id, after: $0, upTo: version) }
             return Response(
                 status: .ok,

@@ -108,10 +108,10 @@ struct RouteTable: Sendable {
             .max { literalCount($0.template) < literalCount($1.template) }
     }
 
-    /// The methods the document defines for `path` (every template it matches), sorted.
+    /// The methods the document defines for `path`, sorted: those of the template the router
+    /// picks (the most literal one; it does not fall back to another for a missing method).
     func methods(for path: String) -> [String] {
-        let segments = path.split(separator: "/").map(String.init)
-        return Set(routes.filter { matches($0.template, segments) }.flatMap(\.methods)).sorted()
+        route(for: path)?.methods.sorted() ?? []
     }
 
     private func matches(_ template: [String], _ segments: [String]) -> Bool {

@@ -47,16 +47,18 @@ final class PGPool: Sendable {
         var started = false
     }
 
-    static let acquireTimeout: Duration = .seconds(5)
+    static let defaultAcquireTimeout: Duration = .seconds(5)
     static let connectTimeout: Duration = .seconds(5)
 
     let conninfo: String
+    let acquireTimeout: Duration
     private let loops: [PGLoop]
     private let slots: [Slot]
     private let state: Mutex<State>
 
-    init(conninfo: String, size: Int) {
+    init(conninfo: String, size: Int, acquireTimeout: Duration = defaultAcquireTimeout) {
         self.conninfo = conninfo
+        self.acquireTimeout = acquireTimeout
         let loops = (0..<min(2, max(size, 1))).map { PGLoop(name: "fletcher.postgres.\($0)") }
         self.loops = loops
         slots = (0..<size).map { Slot(loop: loops[$0 % loops.count]) }
@@ -156,11 +158,11 @@ final class PGPool: Sendable {
             return state.nextWaiter
         }
         let timeout = Task {
-            try await Task.sleep(for: Self.acquireTimeout)
+            try await Task.sleep(for: acquireTimeout)
             abandon(
                 id,
                 StoreUnavailable(
-                    reason: "all \(slots.count) database connections stayed busy for \(Self.acquireTimeout)"))
+                    reason: "all \(slots.count) database connections stayed busy for \(acquireTimeout)"))
         }
         defer { timeout.cancel() }
         return try await withTaskCancellationHandler {

@@ -11,8 +11,12 @@ public final class PostgresPlanStore: PlanStore {
 
     /// Connects with any URI or `key=value` string psql accepts; fails when the database does not
     /// answer.
-    public static func open(conninfo: String, maxConnections: Int) async throws -> PostgresPlanStore {
-        let store = PostgresPlanStore(conninfo: conninfo, maxConnections: maxConnections)
+    /// `acquireTimeout`: how long a call waits for a free connection before `StoreUnavailable`.
+    public static func open(
+        conninfo: String, maxConnections: Int, acquireTimeout: Duration = .seconds(5)
+    ) async throws -> PostgresPlanStore {
+        let store = PostgresPlanStore(
+            conninfo: conninfo, maxConnections: maxConnections, acquireTimeout: acquireTimeout)
         do {
             _ = try await store.pool.query("SELECT 1")
         } catch {
@@ -22,8 +26,8 @@ public final class PostgresPlanStore: PlanStore {
         return store
     }
 
-    private init(conninfo: String, maxConnections: Int) {
-        pool = PGPool(conninfo: conninfo, size: maxConnections)
+    private init(conninfo: String, maxConnections: Int, acquireTimeout: Duration) {
+        pool = PGPool(conninfo: conninfo, size: maxConnections, acquireTimeout: acquireTimeout)
         administration = PGAdministration(conninfo: conninfo)
     }
 
