@@ -47,11 +47,7 @@ struct ImportUpstream: AsyncParsableCommand {
             guard let plan = try await read(id, from: source, into: &report) else { continue }
             if let problem = PlanImport.problem(in: plan) {
                 report.skip(id, because: .notImportable(problem))
-            } else if let target, try await PlanImport.isPresent(id, in: target) {
-                report.skip(id, because: .alreadyPresent)
-            } else if dryRun {
-                report.imported(plan)
-            } else if let target, try await PlanImport.write(plan, into: target) == .imported {
+            } else if try await outcome(of: plan, in: target) == .imported {
                 report.imported(plan)
             } else {
                 report.skip(id, because: .alreadyPresent)
@@ -61,6 +57,16 @@ struct ImportUpstream: AsyncParsableCommand {
         await source.close()
         print(report.summary)
         if report.errors > 0 { throw ExitCode(1) }
+    }
+
+    /// What importing `plan` does: written (the write itself finds a dataset already present), or,
+    /// in a dry run, what writing would do. A dry run's `target` is nil when it holds nothing yet.
+    private func outcome(of plan: Plan, in target: (any FletcherStore)?) async throws -> PlanImport.Outcome {
+        guard let target else { return .imported }
+        if dryRun {
+            return try await PlanImport.isPresent(plan.dataset.id, in: target) ? .alreadyPresent : .imported
+        }
+        return try await PlanImport.write(plan, into: target)
     }
 
     /// The dataset's plan, or nil (reported) when its rows cannot be read as a plan.

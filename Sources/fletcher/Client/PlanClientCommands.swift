@@ -12,9 +12,7 @@ extension PlanCommand {
 
         func run() async throws {
             let path = "/api/plan/\(try uuidArgument(dataset, "dataset"))"
-            let client = try server.client()
-            if server.json { return printRaw(try await client.send("GET", path)) }
-            print(Rendering.plan(try await client.send(Plan.self, "GET", path)))
+            try await server.show(Plan.self, "GET", path, render: Rendering.plan)
         }
     }
 
@@ -27,9 +25,7 @@ extension PlanCommand {
 
         func run() async throws {
             let body = try readInput(file)
-            let client = try server.client()
-            if server.json { return printRaw(try await client.send("POST", "/api/plan", json: body)) }
-            print(Rendering.plan(try await client.send(Plan.self, "POST", "/api/plan", json: body)))
+            try await server.show(Plan.self, "POST", "/api/plan", json: body, render: Rendering.plan)
         }
     }
 
@@ -68,9 +64,7 @@ extension PlanCommand {
                 URLQueryItem(name: "search_by", value: term), URLQueryItem(name: "page", value: "\(page)"),
             ]
             let path = "/api/plan/search?" + (query.percentEncodedQuery ?? "")
-            let client = try server.client()
-            if server.json { return printRaw(try await client.send("GET", path)) }
-            print(Rendering.search(try await client.send(SearchPage.self, "GET", path)))
+            try await server.show(SearchPage.self, "GET", path, render: Rendering.search)
         }
     }
 

@@ -19,9 +19,7 @@ struct ProductCommand: ParsableCommand {
         func run() async throws {
             let path =
                 "/api/data_product/\(try uuidArgument(dataset, "dataset"))/\(try uuidArgument(product, "product"))"
-            let client = try server.client()
-            if server.json { return printRaw(try await client.send("GET", path)) }
-            print(Rendering.product(try await client.send(DataProduct.self, "GET", path)))
+            try await server.show(DataProduct.self, "GET", path, render: Rendering.product)
         }
     }
 
@@ -95,9 +93,7 @@ struct ProductCommand: ParsableCommand {
         func run() async throws {
             let path =
                 "/api/data_product/\(try uuidArgument(dataset, "dataset"))/\(try uuidArgument(product, "product"))/runs"
-            let client = try server.client()
-            if server.json { return printRaw(try await client.send("GET", path)) }
-            print(Rendering.runs(try await client.send([RunRecord].self, "GET", path)))
+            try await server.show([RunRecord].self, "GET", path, render: Rendering.runs)
         }
     }
 }

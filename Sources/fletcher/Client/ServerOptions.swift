@@ -40,6 +40,17 @@ struct ServerOptions: ParsableArguments {
         }
         return FletcherClient(baseURL: base, credentials: credentials)
     }
+
+    /// Sends one request and prints its answer: the server's bytes with `--json`, else `render`
+    /// of the answer decoded.
+    func show<Answer: Decodable>(
+        _ type: Answer.Type, _ method: String, _ path: String, json body: [UInt8]? = nil,
+        render: (Answer) -> String
+    ) async throws {
+        let client = try client()
+        if json { return printRaw(try await client.send(method, path, json: body)) }
+        print(render(try await client.send(type, method, path, json: body)))
+    }
 }
 
 /// A dataset or product id argument: a UUID, written in lowercase in paths.
