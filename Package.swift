@@ -52,6 +52,8 @@ let package = Package(
                 .embedInCode("sqlite/0003_open_compute.sqlite.sql"),
                 .embedInCode("postgres/0003_open_compute.postgres.sql"),
                 .embedInCode("postgres/0004_change_log.postgres.sql"),
+                .embedInCode("sqlite/0004_state_counts.sqlite.sql"),
+                .embedInCode("postgres/0005_state_counts.postgres.sql"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -292,7 +294,7 @@ let package = Package(
             name: "FletcherCLITests",
             dependencies: [
                 "fletcher", "FletcherChildProcess", "FletcherClient", "FletcherTestSupport", "FletcherHTTP",
-                "FletcherCore",
+                "FletcherCore", "FletcherMigrations",
                 "FletcherSimulators", "FletcherCAMS",
                 "FletcherKubernetes",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,3 +1,4 @@
+import FletcherMigrations
 import FletcherTestSupport
 import Foundation
 import Testing
@@ -17,11 +18,10 @@ struct CLITests {
         let directory = try TemporaryDirectory()
         let url = "sqlite:\(directory.path("f.sqlite"))"
         let first = try await fletcher(["migrate"], environment: ["DATABASE_URL": url])
+        #expect(first.status == 0)
         #expect(
-            first.status == 0
-                && first.stdout
-                    == "Applied migration 1 (initial).\nApplied migration 2 (dispatch).\nApplied migration 3 (open_compute).\n"
-        )
+            first.stdout == Migrations.sqlite.map { "Applied migration \($0.version) (\($0.name)).\n" }.joined())
+        #expect(first.stdout.hasPrefix("Applied migration 1 (initial).\nApplied migration 2 (dispatch).\n"))
         let second = try await fletcher(["migrate", "--database-url", url])
         #expect(second.status == 0 && second.stdout == "Database is up to date.\n")
     }

@@ -53,9 +53,17 @@ struct BrowserTests {
                 token: token)
             #expect(failing.status == 200)
 
+            // A paused plan, for the search page's status column.
+            var pausedFactory = PlanFactory()
+            _ = try await api.call(
+                "POST", "/api/plan", json: pausedFactory.plan(["load", "report"], [("load", "report")]), token: token)
+            let paused = pausedFactory.datasetID.lowercasedString
+            #expect(try await api.call("PUT", "/api/plan/\(paused)/pause", token: token).status == 200)
+
             let arguments = [
                 "python3", Self.root.appendingPathComponent("Tests/browser/check_ui.py").path, api.base, dataset, token,
-                id("GLT0"), Self.screenshots, bigDataset, String(failed.count),
+                id("GLT0"), Self.screenshots, bigDataset, String(failed.count), paused,
+                pausedFactory.id("load").lowercasedString,
             ]
             // The server under test runs in this process: `runCommand` waits off the shared pool.
             let output = try await runCommand(arguments)
@@ -64,7 +72,8 @@ struct BrowserTests {
             let report = try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any] ?? [:]
             #expect(report["svg_nodes"] as? Int == plan.dataProducts.count)
             #expect(report["table_rows"] as? Int == plan.dataProducts.count)
-            #expect(report["search_rows"] as? Int == 2, "the search page lists both plans")
+            #expect(report["search_rows"] as? Int == 3, "the search page lists every plan")
+            #expect(report["search_live_seconds"] is Double, "a change reaches the open search page")
             #expect((report["live_update_seconds"] as? Double ?? 9) < 1)
             #expect(report["paged_rows"] as? [Int] == [100, 100, failed.count, failed.count, 100])
         }

@@ -46,6 +46,14 @@ struct CompatReplayTests {
                 let fetched = try await api.call("GET", "/api/plan/\(pipeline.datasetID)")
                 try expectStates(try fetched.decode(Plan.self), expected, pipeline, "read back")
             }
+            // The search as the Rust service's clients read it: their fields, unchanged; the
+            // fields added since (paused, counts) are ignored by their decoders.
+            let found = try await api.call("GET", "/api/plan/search?search_by=\(pipeline.datasetID)&page=0")
+            #expect(found.status == 200)
+            let page = try found.decode(UpstreamSearchPage.self)
+            #expect(page.next_page == nil)
+            #expect(page.rows.map(\.dataset_id) == [pipeline.datasetID])
+            #expect(page.rows.first?.modified_date.hasSuffix("Z") == true)
         }
     }
 
@@ -115,4 +123,16 @@ struct AccountingPipeline {
         }
         return next
     }
+}
+
+/// The search answer as the Rust service's clients declare it.
+private struct UpstreamSearchPage: Decodable {
+    struct Row: Decodable {
+        let dataset_id: String
+        let extra: JSONValue?
+        let modified_date: String
+    }
+
+    let rows: [Row]
+    let next_page: Int?
 }

@@ -170,7 +170,9 @@ struct EndpointTests {
             let second = try await api.call("GET", "/api/plan/search?search_by=LEDGER&page=1")
             #expect((second.object["rows"] as? [Any])?.count == 1 && second.object["next_page"] is NSNull)
             let row = try #require((second.object["rows"] as? [[String: Any]])?.first)
-            #expect(Set(row.keys) == ["dataset_id", "extra", "modified_date"])
+            #expect(Set(row.keys) == ["dataset_id", "extra", "modified_date", "paused", "counts"])
+            #expect(row["paused"] as? Bool == false)
+            #expect(row["counts"] as? [String: Int] == [:], "a plan without products counts nothing")
             let empty = try await api.call("GET", "/api/plan/search?search_by=&page=0")
             #expect((empty.object["rows"] as? [Any])?.count == 50)
 
@@ -182,6 +184,44 @@ struct EndpointTests {
             #expect(negative.status == 400 && negative.detail == "Invalid value for 'page': must be 0 or more, got -1")
             let text = try await api.call("GET", "/api/plan/search?search_by=x&page=two")
             #expect(text.status == 400 && text.detail == "Invalid value for 'page': 'two' is not a whole number")
+            let state = try await api.call("GET", "/api/plan/search?search_by=x&page=0&state=broken")
+            #expect(state.status == 400, "\(state.text)")
+            #expect(
+                state.detail
+                    == "Invalid value for 'state': 'broken' is not one of waiting, queued, running, success, failed, disabled"
+            )
+        }
+    }
+
+    @Test func searchRowsSayPausedAndCountStatesAndFilterByState() async throws {
+        try await withFletcher { api in
+            let (token, dataset, a, _) = try await seeded(api)
+            let other = UUID().lowercasedString
+            let posted = try await api.call(
+                "POST", "/api/plan", body: planJSON(other, [(UUID().lowercasedString, "X", true)], []), token: token)
+            #expect(posted.status == 200)
+            let failed = try await api.call(
+                "PUT", "/api/data_product/\(dataset)/update", body: #"[{"id": "\#(a)", "state": "failed"}]"#,
+                token: token)
+            #expect(failed.status == 200)
+            #expect(try await api.call("PUT", "/api/plan/\(dataset)/pause", token: token).status == 200)
+
+            func rows(_ query: String) async throws -> [[String: Any]] {
+                let reply = try await api.call("GET", "/api/plan/search?search_by=&page=0" + query)
+                #expect(reply.status == 200, "\(reply.text)")
+                return try #require(reply.object["rows"] as? [[String: Any]])
+            }
+            let all = try await rows("")
+            let seededRow = try #require(all.first { $0["dataset_id"] as? String == dataset })
+            #expect(seededRow["paused"] as? Bool == true)
+            #expect(seededRow["counts"] as? [String: Int] == ["failed": 1, "waiting": 1])
+            let otherRow = try #require(all.first { $0["dataset_id"] as? String == other })
+            #expect(otherRow["paused"] as? Bool == false)
+            #expect(otherRow["counts"] as? [String: Int] == ["queued": 1])
+
+            #expect(try await rows("&state=failed").map { $0["dataset_id"] as? String } == [dataset])
+            #expect(try await rows("&state=queued").map { $0["dataset_id"] as? String } == [other])
+            #expect(try await rows("&state=running").isEmpty)
         }
     }
 

@@ -180,7 +180,7 @@ struct FailingStore: PlanStore {
     func storedPlan(_ datasetID: UUID) async throws -> PlanState? { throw Failure() }
     func version(of datasetID: UUID) async throws -> Int64? { throw Failure() }
     func dataProduct(_ datasetID: UUID, _ dataProductID: UUID) async throws -> DataProduct? { throw Failure() }
-    func search(_ term: String, page: Int) async throws -> SearchPage { throw Failure() }
+    func search(_ term: String, state: State?, page: Int) async throws -> SearchPage { throw Failure() }
     func pendingMigrationCount() async throws -> Int { throw Failure() }
 }
 

@@ -230,7 +230,9 @@ final class CountingStore: PlanStore {
     func dataProduct(_ datasetID: UUID, _ id: UUID) async throws -> DataProduct? {
         try await inner.dataProduct(datasetID, id)
     }
-    func search(_ term: String, page: Int) async throws -> SearchPage { try await inner.search(term, page: page) }
+    func search(_ term: String, state: State?, page: Int) async throws -> SearchPage {
+        try await inner.search(term, state: state, page: page)
+    }
     func pendingMigrationCount() async throws -> Int { try await inner.pendingMigrationCount() }
 
     private struct Counting: PlanTransaction {
@@ -243,8 +245,10 @@ final class CountingStore: PlanStore {
             store.count.withLock { $0 += 1 }
             return plan
         }
-        func write(_ delta: PlanDelta, datasetID: UUID, version: Int64, at now: Timestamp) throws {
-            try inner.write(delta, datasetID: datasetID, version: version, at: now)
+        func write(_ delta: PlanDelta, datasetID: UUID, version: Int64, counts: [State: Int], at now: Timestamp)
+            throws
+        {
+            try inner.write(delta, datasetID: datasetID, version: version, counts: counts, at: now)
         }
         func record(_ runs: RunChanges, datasetID: UUID, at now: Timestamp) throws {
             try inner.record(runs, datasetID: datasetID, at: now)

@@ -46,25 +46,40 @@ struct OpenComputeMigrationTests {
     private func previousRelease(_ database: TestDatabase) async throws
         -> (any FletcherStore, @Sendable () async throws -> [Migration])
     {
+        // Today's store writes each dataset's product counts (a later migration's columns): while
+        // it writes the previous release's rows they are scratch columns, gone before migrating.
+        let counts = State.allCases.map { "products_\($0.rawValue)" }
+        let addCounts = counts.map { "ALTER TABLE dataset ADD COLUMN \($0) integer NOT NULL DEFAULT 0;" }
+        let dropCounts = counts.map { "ALTER TABLE dataset DROP COLUMN \($0);" }
         switch database.backend {
         case .sqlite:
             let store = try await SQLitePlanStore.open(path: database.url)
             _ = try await store.writer.run {
-                try SQLiteMigrator.migrate($0, migrations: Array(Migrations.sqlite.prefix(2)))
-            }
-            return (store, { try await store.migrate() })
-        case .postgres:
-            let store = try await PostgresPlanStore.open(conninfo: database.url, maxConnections: 2)
-            // Today's store appends each change to the change log of migration 4; while it writes
-            // the previous release's rows it gets a scratch one, gone before migrating.
-            _ = try await store.administration.withConnection {
-                _ = try PostgresMigrator.migrate($0, migrations: Array(Migrations.postgres.prefix(2)))
-                try $0.execute("CREATE TABLE change_log (seq bigserial, dataset_id uuid, version bigint, change text)")
+                _ = try SQLiteMigrator.migrate($0, migrations: Array(Migrations.sqlite.prefix(2)))
+                for add in addCounts { try $0.execute(add) }
             }
             return (
                 store,
                 {
-                    try await store.administration.withConnection { try $0.execute("DROP TABLE change_log") }
+                    try await store.writer.run { for drop in dropCounts { try $0.execute(drop) } }
+                    return try await store.migrate()
+                }
+            )
+        case .postgres:
+            let store = try await PostgresPlanStore.open(conninfo: database.url, maxConnections: 2)
+            // The same for the change log of migration 4.
+            _ = try await store.administration.withConnection {
+                _ = try PostgresMigrator.migrate($0, migrations: Array(Migrations.postgres.prefix(2)))
+                try $0.execute("CREATE TABLE change_log (seq bigserial, dataset_id uuid, version bigint, change text)")
+                for add in addCounts { try $0.execute(add) }
+            }
+            return (
+                store,
+                {
+                    try await store.administration.withConnection {
+                        try $0.execute("DROP TABLE change_log")
+                        for drop in dropCounts { try $0.execute(drop) }
+                    }
                     return try await store.migrate()
                 }
             )

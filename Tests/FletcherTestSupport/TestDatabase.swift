@@ -67,6 +67,15 @@ public struct TestDatabase: Sendable {
 
     /// The conninfo (PostgreSQL) or path (SQLite) of this database.
     public var url: String { location }
+
+    /// Runs SQL on this database through its command-line shell, as an operator would.
+    @discardableResult
+    public func execute(_ sql: String) async throws -> String {
+        switch backend {
+        case .sqlite: try await runChecked(["sqlite3", location, sql])
+        case .postgres: try await psql(location, sql)
+        }
+    }
 }
 
 public struct TestDatabaseError: Error, CustomStringConvertible {

@@ -5,7 +5,9 @@ screenshots at 1280 px and 375 px. Called by Tests/FletcherServerTests/BrowserTe
 a seeded server; prints one JSON object and exits non-zero listing what failed.
 
 Usage: check_ui.py BASE_URL DATASET_ID TOKEN LIVE_PRODUCT_ID SCREENSHOT_DIR BIG_DATASET_ID BIG_FAILED
-(BIG_DATASET_ID: a plan of 250 products p0…p249, BIG_FAILED of them failed.)
+                   PAUSED_DATASET_ID PAUSED_PRODUCT_ID
+(BIG_DATASET_ID: a plan of 250 products p0…p249, BIG_FAILED of them failed; PAUSED_DATASET_ID: a
+paused plan without failed products, PAUSED_PRODUCT_ID one of its products.)
 """
 import base64
 import json
@@ -19,6 +21,7 @@ import urllib.request
 
 import websocket  # PyPI websocket-client
 
+STATES = ["waiting", "queued", "running", "success", "failed", "disabled"]
 FILLS = {"success": "#4caf50", "running": "#b9e4b0", "waiting": "#eeeeee", "queued": "#bdbdbd",
          "failed": "#e57373", "disabled": "#fafafa"}
 
@@ -127,7 +130,7 @@ ACCESSIBILITY = """(() => {
 
 
 def main():
-    base, dataset, token, live_product, screenshots, big, big_failed = sys.argv[1:8]
+    base, dataset, token, live_product, screenshots, big, big_failed, paused, paused_product = sys.argv[1:10]
     os.makedirs(screenshots, exist_ok=True)
     failures, report = [], {}
     browser = Browser()
@@ -144,7 +147,6 @@ def main():
 
         browser.viewport(1280)
         browser.open(f"{base}/")
-        report["search_rows"] = browser.evaluate("document.querySelectorAll('#results a[href^=\"/plan/\"]').length")
         problems = browser.evaluate(ACCESSIBILITY)
         browser.open(f"{base}/plan/{dataset}")
         problems += browser.evaluate(ACCESSIBILITY)
@@ -194,6 +196,7 @@ def main():
             failures.append(f"the change reached the open page after {seen} s (at most 1 s)")
 
         failures += paged_table(browser, base, big, int(big_failed), report)
+        failures += search_status(browser, base, token, big, paused, paused_product, report)
     finally:
         browser.close()
     report["failures"] = failures
@@ -247,6 +250,88 @@ def paged_table(browser, base, dataset, failed, report):
     report["paged_rows"] = counts
     if counts != [100, 100, failed, failed, 100]:
         failures.append(f"rows shown along the way: {counts}")
+    return failures
+
+
+BARS = """Object.fromEntries(Array.from(document.querySelectorAll('#results tr[data-dataset]')).map((row) => [
+    row.dataset.dataset, {
+      status: row.querySelector('.badge').textContent,
+      label: row.querySelector('svg.statebar').getAttribute('aria-label'),
+      segments: Array.from(row.querySelectorAll('svg.statebar rect[data-state]')).map((rect) => ({
+        state: rect.dataset.state, count: Number(rect.dataset.count), width: Number(rect.getAttribute('width')) })) }]))"""
+
+
+def api_rows(base, query=""):
+    with urllib.request.urlopen(f"{base}/api/plan/search?search_by=&page=0{query}") as response:
+        return {row["dataset_id"]: row for row in json.load(response)["rows"]}
+
+
+def search_status(browser, base, token, failing, paused, paused_product, report):
+    """The search page's status: each row's badge and state bar agree with the API's counts, the
+    state filter narrows the rows and survives a reload and the back button, and a change made
+    through the API reaches the open page's rows."""
+    failures = []
+    browser.open(f"{base}/")
+    bars, expected = browser.evaluate(BARS), api_rows(base)
+    report["search_rows"] = len(bars)
+    if set(bars) != set(expected):
+        failures.append(f"the search page lists {sorted(bars)}, the API {sorted(expected)}")
+    for dataset_id, bar in bars.items():
+        row = expected.get(dataset_id, {})
+        counts = {segment["state"]: segment["count"] for segment in bar["segments"]}
+        if counts != row.get("counts"):
+            failures.append(f"{dataset_id}: the bar shows {counts}, the plan has {row.get('counts')}")
+        total = sum(counts.values())
+        for segment in bar["segments"]:
+            if abs(segment["width"] - 120 * segment["count"] / total) > 0.01:
+                failures.append(f"{dataset_id}: the {segment['state']} segment is {segment['width']} wide")
+        if bar["status"] != ("Paused" if row.get("paused") else "Active"):
+            failures.append(f"{dataset_id}: the badge says {bar['status']}")
+        label = ", ".join(f"{counts[state]} {state}" for state in STATES if state in counts) or "no products"
+        if bar["label"] != label:
+            failures.append(f"{dataset_id}: the bar's text alternative is '{bar['label']}', not '{label}'")
+    if bars.get(paused, {}).get("status") != "Paused":
+        failures.append("the paused plan is not shown as paused")
+
+    browser.evaluate("""(() => { const select = document.getElementById('state-filter');
+        select.value = 'failed'; select.dispatchEvent(new Event('change')); })()""")
+    browser.wait_for_load(lambda href: "state=failed" in href)
+    filtered_rows = sorted(browser.evaluate(BARS))
+    with_failed = sorted(dataset_id for dataset_id, row in expected.items() if row["counts"].get("failed"))
+    if failing not in with_failed or paused in with_failed:
+        failures.append(f"the seeded plans' failures are not as expected: {with_failed}")
+    if filtered_rows != with_failed or sorted(api_rows(base, "&state=failed")) != with_failed:
+        failures.append(f"the failed filter lists {filtered_rows}, not {with_failed}")
+    filtered = browser.evaluate("location.href")
+    browser.evaluate("location.reload()")
+    browser.wait_for_load(lambda href: href == filtered)
+    if sorted(browser.evaluate(BARS)) != with_failed or browser.evaluate(
+            "document.getElementById('state-filter').value") != "failed":
+        failures.append("the search's state filter is not kept through a reload")
+    browser.evaluate("history.back()")
+    browser.wait_for_load(lambda href: "state=failed" not in href)
+    if sorted(browser.evaluate(BARS)) != sorted(expected):
+        failures.append("back from the filter does not list every plan again")
+
+    # Live: the open page's rows follow a change made through the API (they are asked for again
+    # every 5 s while the page is visible).
+    browser.open(f"{base}/")
+    request = urllib.request.Request(
+        f"{base}/api/data_product/{paused}/update", method="PUT",
+        data=json.dumps([{"id": paused_product, "state": "failed"}]).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    started = time.monotonic()
+    urllib.request.urlopen(request).read()
+    seen = None
+    while time.monotonic() - started < 15:
+        states = [segment["state"] for segment in browser.evaluate(BARS).get(paused, {}).get("segments", [])]
+        if "failed" in states:
+            seen = time.monotonic() - started
+            break
+        time.sleep(0.1)
+    report["search_live_seconds"] = seen
+    if seen is None:
+        failures.append("a change to a plan did not reach the open search page within 15 s")
     return failures
 
 

@@ -221,17 +221,46 @@ public struct SearchPage: Codable, Hashable, Sendable {
         public var extra: JSONValue?
         /// The plan's last modification: the latest `modified_date` of its dataset, products and dependencies.
         public var modifiedDate: Timestamp
+        public var paused: Bool
+        /// Products per state; states without products are absent.
+        public var counts: [State: Int]
 
-        public init(datasetID: UUID, extra: JSONValue?, modifiedDate: Timestamp) {
+        public init(datasetID: UUID, extra: JSONValue?, modifiedDate: Timestamp, paused: Bool, counts: [State: Int]) {
             self.datasetID = datasetID
             self.extra = extra
             self.modifiedDate = modifiedDate
+            self.paused = paused
+            self.counts = counts.filter { $0.value != 0 }
         }
 
         enum CodingKeys: String, CodingKey {
             case datasetID = "dataset_id"
             case extra
             case modifiedDate = "modified_date"
+            case paused, counts
+        }
+
+        private struct StateKey: CodingKey {
+            let stringValue: String
+            init(stringValue: String) { self.stringValue = stringValue }
+            var intValue: Int? { nil }
+            init?(intValue: Int) { nil }
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            datasetID = try container.decode(UUID.self, forKey: .datasetID)
+            extra = try container.decodeIfPresent(JSONValue.self, forKey: .extra)
+            modifiedDate = try container.decode(Timestamp.self, forKey: .modifiedDate)
+            paused = try container.decodeIfPresent(Bool.self, forKey: .paused) ?? false
+            counts = [:]
+            if container.contains(.counts) {
+                let counted = try container.nestedContainer(keyedBy: StateKey.self, forKey: .counts)
+                for key in counted.allKeys {
+                    guard let state = State(rawValue: key.stringValue) else { continue }
+                    counts[state] = try counted.decode(Int.self, forKey: key)
+                }
+            }
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -239,6 +268,13 @@ public struct SearchPage: Codable, Hashable, Sendable {
             try container.encode(datasetID.lowercasedString, forKey: .datasetID)
             try container.encode(extra ?? .null, forKey: .extra)
             try container.encode(modifiedDate, forKey: .modifiedDate)
+            try container.encode(paused, forKey: .paused)
+            var counted = container.nestedContainer(keyedBy: StateKey.self, forKey: .counts)
+            for state in State.allCases {
+                if let count = counts[state], count != 0 {
+                    try counted.encode(count, forKey: StateKey(stringValue: state.rawValue))
+                }
+            }
         }
     }
 

@@ -91,7 +91,7 @@ public final class Orchestrator: Sendable {
         over storedVersion: Int64, datasetID: UUID, at now: Timestamp, in transaction: any PlanTransaction
     ) throws -> Committed {
         let version = storedVersion + 1
-        try transaction.write(delta, datasetID: datasetID, version: version, at: now)
+        try transaction.write(delta, datasetID: datasetID, version: version, counts: state.counts, at: now)
         if !runs.isEmpty { try transaction.record(runs, datasetID: datasetID, at: now) }
         var state = state
         state.apply(PlanDelta(), version: version)
@@ -161,8 +161,8 @@ public final class Orchestrator: Sendable {
         try await store.dataProduct(datasetID, dataProductID)
     }
 
-    public func search(_ term: String, page: Int) async throws -> SearchPage {
-        try await store.search(term, page: page)
+    public func search(_ term: String, state: State? = nil, page: Int) async throws -> SearchPage {
+        try await store.search(term, state: state, page: page)
     }
 
     static func currentPlan(_ id: UUID, in transaction: any PlanTransaction, cache: PlanCache) throws

@@ -64,9 +64,10 @@ public enum PlanImport {
             ([plan.dataset.modifiedDate] + plan.dataProducts.map(\.modifiedDate)
             + plan.dependencies.map(\.modifiedDate)).max()!
         let datasetID = plan.dataset.id
+        let counts = plan.dataProducts.reduce(into: [State: Int]()) { $0[$1.state, default: 0] += 1 }
         return try await store.withLockedDataset(datasetID) { [delta] transaction in
             guard transaction.storedVersion == nil else { return .alreadyPresent }
-            try transaction.write(delta, datasetID: datasetID, version: 1, at: lastModified)
+            try transaction.write(delta, datasetID: datasetID, version: 1, counts: counts, at: lastModified)
             return .imported
         }
     }

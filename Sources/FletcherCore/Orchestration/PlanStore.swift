@@ -22,8 +22,9 @@ public protocol PlanStore: Sendable {
     /// One stored product, or nil when the dataset or the product does not exist.
     func dataProduct(_ datasetID: UUID, _ dataProductID: UUID) async throws -> DataProduct?
 
-    /// `docs/concepts.md` §3.9: literal, case-insensitive substring of the dataset id or `extra` text.
-    func search(_ term: String, page: Int) async throws -> SearchPage
+    /// `docs/concepts.md` §3.9: literal, case-insensitive substring of the dataset id or `extra` text;
+    /// with a `state`, only plans with at least one product in it.
+    func search(_ term: String, state: State?, page: Int) async throws -> SearchPage
 
     /// How many of this build's migrations the database lacks (0 when ready to serve).
     func pendingMigrationCount() async throws -> Int
@@ -77,8 +78,9 @@ public protocol PlanTransaction {
     /// Reads the locked dataset's whole plan (a cache miss).
     func loadPlan() throws -> PlanState?
 
-    /// Writes the rows of `delta` and stamps the dataset with `version`.
-    func write(_ delta: PlanDelta, datasetID: UUID, version: Int64, at now: Timestamp) throws
+    /// Writes the rows of `delta` and stamps the dataset with `version` and the plan's products
+    /// per state after it (what the search shows and filters on).
+    func write(_ delta: PlanDelta, datasetID: UUID, version: Int64, counts: [State: Int], at now: Timestamp) throws
 
     /// Writes what the command did to attempts: run rows and outbox items (`docs/dispatch.md` §3).
     /// Called only with changes, after `write`, in the same transaction.

@@ -23,7 +23,11 @@ struct APIHandlers: APIProtocol {
         guard input.query.page >= 0 else {
             throw APIError.badRequest("Invalid value for 'page': must be 0 or more, got \(input.query.page)")
         }
-        return .ok(.init(body: .json(try await orchestrator.search(input.query.searchBy, page: Int(input.query.page)))))
+        let state = input.query.state.flatMap { State(rawValue: $0.rawValue) }
+        return .ok(
+            .init(
+                body: .json(
+                    try await orchestrator.search(input.query.searchBy, state: state, page: Int(input.query.page)))))
     }
 
     func getPlan(_ input: Operations.GetPlan.Input) async throws -> Operations.GetPlan.Output {

@@ -75,6 +75,8 @@ struct RouteTable: Sendable {
         let name: String
         let required: Bool
         let isInteger: Bool
+        /// The values an enumerated parameter takes (its schema's `enum`, through a `$ref`).
+        let allowed: [String]?
     }
 
     let routes: [Route]
@@ -84,6 +86,11 @@ struct RouteTable: Sendable {
 
     init(document: [String: Any]) {
         let paths = document["paths"] as? [String: [String: Any]] ?? [:]
+        let schemas = (document["components"] as? [String: Any])?["schemas"] as? [String: Any] ?? [:]
+        func resolved(_ schema: [String: Any]?) -> [String: Any]? {
+            guard let reference = schema?["$ref"] as? String else { return schema }
+            return schemas[String(reference.split(separator: "/").last ?? "")] as? [String: Any]
+        }
         routes = paths.map { path, operations in
             let methods = operations.keys.filter(Self.methods.contains)
             let parameters = operations.values.compactMap { $0 as? [String: Any] }
@@ -91,9 +98,10 @@ struct RouteTable: Sendable {
                 .filter { ($0["in"] as? String) == "query" }
             let query = parameters.compactMap { parameter -> QueryParameter? in
                 guard let name = parameter["name"] as? String else { return nil }
-                let type = (parameter["schema"] as? [String: Any])?["type"] as? String
+                let schema = resolved(parameter["schema"] as? [String: Any])
                 return QueryParameter(
-                    name: name, required: parameter["required"] as? Bool ?? false, isInteger: type == "integer")
+                    name: name, required: parameter["required"] as? Bool ?? false,
+                    isInteger: schema?["type"] as? String == "integer", allowed: schema?["enum"] as? [String])
             }
             return Route(
                 template: path.split(separator: "/").map(String.init), methods: Set(methods.map { $0.uppercased() }),

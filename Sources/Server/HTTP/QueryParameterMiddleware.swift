@@ -26,6 +26,11 @@ struct QueryParameterMiddleware: ServerMiddleware {
                 if parameter.isInteger, Int(value) == nil {
                     throw APIError.badRequest("Invalid value for '\(parameter.name)': '\(value)' is not a whole number")
                 }
+                if let allowed = parameter.allowed, !allowed.contains(value) {
+                    throw APIError.badRequest(
+                        "Invalid value for '\(parameter.name)': '\(value)' is not one of \(allowed.joined(separator: ", "))"
+                    )
+                }
             }
         }
         return try await next(request, body, metadata)

@@ -32,18 +32,13 @@ struct PageRoutes: Sendable {
 
     func add(to router: Router<BasicRequestContext>) {
         router.get("/") { request, _ in
-            let query = request.uri.queryParameters.get("q") ?? ""
-            let page = max(request.uri.queryParameters.get("page").flatMap { Int($0) } ?? 0, 0)
-            var view = SearchPageView(
-                results: SearchRowsView(try await orchestrator.search(query, page: page), query: query))
+            let rows = try await searchRows(request, term: "q")
+            var view = SearchPageView(results: rows.view, state: rows.state)
             view.user = await userView(request)
             return html(render(view, "search"))
         }
         router.get("/component/plan_search") { request, _ in
-            let query = request.uri.queryParameters.get("search_by") ?? ""
-            let page = max(request.uri.queryParameters.get("page").flatMap { Int($0) } ?? 0, 0)
-            return html(
-                render(SearchRowsView(try await orchestrator.search(query, page: page), query: query), "search_rows"))
+            html(render(try await searchRows(request, term: "search_by").view, "search_rows"))
         }
         router.get("/plan/:dataset_id") { request, context in
             let plan = try await orchestrator.existingPlan(try context.parameters.require("dataset_id"))
@@ -118,6 +113,17 @@ struct PageRoutes: Sendable {
                     body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
             }
         }
+    }
+
+    /// One page of search results for the page and its fragment: the term (in `term`), the
+    /// state filter (an unknown state shows every plan) and the page from the query.
+    private func searchRows(_ request: Request, term: String) async throws -> (view: SearchRowsView, state: State?) {
+        let parameters = request.uri.queryParameters
+        let query = parameters.get(term) ?? ""
+        let state = parameters.get("state").flatMap(State.init(rawValue:))
+        let page = max(parameters.get("page").flatMap { Int($0) } ?? 0, 0)
+        let found = try await orchestrator.search(query, state: state, page: page)
+        return (SearchRowsView(found, query: query, state: state), state)
     }
 
     func plan(_ context: BasicRequestContext) async throws -> Plan {

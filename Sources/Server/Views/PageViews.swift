@@ -33,27 +33,77 @@ struct Crumb {
 struct SearchRowsView {
     struct Row {
         let id: String
+        let shortID: String
         let modified: String
         let extra: String
+        let statusLabel: String
+        let statusClass: String
+        let bar: StateBar
     }
 
     let query: String
     let rows: [Row]
-    /// The plain "More" link (`/?q=…&page=…`), and the fragment the script loads instead.
+    /// The plain "More" link (`/?q=…&state=…&page=…`), and the fragment the script loads instead.
     let next: String?
     let fragment: String?
+    /// What the empty table says: the term, and the state filter when one is chosen.
+    let emptyText: String
 
-    init(_ page: SearchPage, query: String) {
+    init(_ page: SearchPage, query: String, state: State?) {
         self.query = query
         rows = page.rows.map {
             Row(
-                id: $0.datasetID.lowercasedString, modified: $0.modifiedDate.description,
-                extra: $0.extra?.jsonText ?? "")
+                id: $0.datasetID.lowercasedString, shortID: String($0.datasetID.lowercasedString.prefix(8)),
+                modified: $0.modifiedDate.description, extra: $0.extra?.jsonText ?? "",
+                statusLabel: $0.paused ? "Paused" : "Active", statusClass: $0.paused ? "paused" : "active",
+                bar: StateBar($0.counts))
         }
-        let term =
-            query.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(["&", "+", "="])) ?? ""
-        next = page.nextPage.map { "/?q=\(term)&page=\($0)" }
-        fragment = page.nextPage.map { "/component/plan_search?search_by=\(term)&page=\($0)" }
+        let term = Self.encoded(query)
+        let filter = state.map { "&state=\($0.rawValue)" } ?? ""
+        next = page.nextPage.map { "/?q=\(term)\(filter)&page=\($0)" }
+        fragment = page.nextPage.map { "/component/plan_search?search_by=\(term)\(filter)&page=\($0)" }
+        emptyText = "No plans match '\(query)'" + (state.map { " with a product in state \($0.rawValue)" } ?? "")
+    }
+
+    static func encoded(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(["&", "+", "=", "#"])) ?? ""
+    }
+}
+
+/// A plan's products per state as one bar: a segment per state present, its width by its count
+/// (SVG attributes, since the CSP allows no inline styles), with the counts as text for screen
+/// readers and on hover.
+struct StateBar {
+    struct Segment {
+        let state: String
+        let count: Int
+        let x: String
+        let width: String
+        let fill: String
+    }
+
+    static let width = 120.0
+
+    let segments: [Segment]
+    /// "6 waiting, 2 failed", or "no products".
+    let label: String
+
+    init(_ counts: [State: Int]) {
+        let present = State.allCases.compactMap { state in counts[state].flatMap { $0 > 0 ? (state, $0) : nil } }
+        let total = Double(present.reduce(0) { $0 + $1.1 })
+        var x = 0.0
+        segments = present.map { state, count in
+            let width = Double(count) / total * Self.width
+            defer { x += width }
+            return Segment(
+                state: state.rawValue, count: count, x: Self.format(x), width: Self.format(width),
+                fill: PlanDOT.fill(state))
+        }
+        label = present.isEmpty ? "no products" : present.map { "\($1) \($0.rawValue)" }.joined(separator: ", ")
+    }
+
+    private static func format(_ value: Double) -> String {
+        String(format: "%.2f", value)
     }
 }
 
@@ -63,6 +113,22 @@ struct SearchPageView {
     var user: UserView?
     /// The page shows the same rows the fragment serves.
     let results: SearchRowsView
+    let states: [StateOption]
+
+    init(results: SearchRowsView, state: State?) {
+        self.results = results
+        states = StateOption.choices(selected: state)
+    }
+}
+
+/// A choice of the state filters (search page, products table).
+struct StateOption {
+    let value: String
+    let selected: Bool
+
+    static func choices(selected: State?) -> [StateOption] {
+        State.allCases.map { StateOption(value: $0.rawValue, selected: $0 == selected) }
+    }
 }
 
 struct ProductRowView {

@@ -10,11 +10,6 @@ struct PlanPageView {
         let count: Int
     }
 
-    struct StateOption {
-        let value: String
-        let selected: Bool
-    }
-
     /// A column heading: a link that sorts by it, and `aria-sort` on the current one.
     struct Heading {
         let label: String
@@ -69,7 +64,7 @@ struct PlanPageView {
         productCount = plan.products.count
         self.svg = svg
         self.svgNotice = svgNotice
-        states = State.allCases.map { StateOption(value: $0.rawValue, selected: $0 == table.state) }
+        states = StateOption.choices(selected: table.state)
         headings = ProductTable.Column.allCases.map { column in
             Heading(
                 label: column.label, url: path + table.sorted(by: column).query,

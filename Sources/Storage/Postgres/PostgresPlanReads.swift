@@ -46,28 +46,31 @@ enum PostgresPlanReads {
         ).first.map(PostgresRows.product)
     }
 
-    static func search(_ term: String, page: Int, in pool: PGPool) async throws -> SearchPage {
+    static func search(_ term: String, state: State?, page: Int, in pool: PGPool) async throws -> SearchPage {
         let size = SearchPage.pageSize
         let (offset, overflow) = page.multipliedReportingOverflow(by: size)
         guard page >= 0, !overflow else { return SearchPage(rows: [], nextPage: nil) }
-        let columns = "id, extra::text, \(PostgresRows.micros("last_modified"))"
-        let order = "ORDER BY last_modified DESC, id LIMIT $1 OFFSET $2"
-        let limits = [String(size + 1), String(offset)]
-        let rows: [[String?]]
-        if term.isEmpty {
-            rows = try await pool.query("SELECT \(columns) FROM dataset \(order)", limits).rows
-        } else {
+        let columns =
+            "id, extra::text, \(PostgresRows.micros("last_modified")), paused, "
+            + PostgresRows.countColumns.joined(separator: ", ")
+        var parameters = [String(size + 1), String(offset)]
+        var conditions: [String] = []
+        if !term.isEmpty {
             // LIKE with %, _ and \ escaped is a literal substring test the trigram indexes can serve.
-            let pattern = "%" + likeEscaped(term.lowercased()) + "%"
-            rows = try await pool.query(
-                "SELECT \(columns) FROM dataset WHERE id::text LIKE $3 OR search_extra LIKE $3 \(order)",
-                limits + [pattern]
-            ).rows
+            parameters.append("%" + likeEscaped(term.lowercased()) + "%")
+            conditions.append("(id::text LIKE $3 OR search_extra LIKE $3)")
         }
+        // Each state's column has a partial index in the listing's order (migration 5).
+        if let state { conditions.append("\(PostgresRows.countColumn(state)) > 0") }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let rows = try await pool.query(
+            "SELECT \(columns) FROM dataset \(filter) ORDER BY last_modified DESC, id LIMIT $1 OFFSET $2", parameters
+        ).rows
         let found = try rows.map { row in
             SearchPage.Row(
                 datasetID: try PostgresRows.uuid(row[0]), extra: try PostgresRows.json(row[1]),
-                modifiedDate: try PostgresRows.timestamp(row[2]))
+                modifiedDate: try PostgresRows.timestamp(row[2]), paused: row[3] == "t",
+                counts: PostgresRows.counts(Array(row[4...])))
         }
         return SearchPage(rows: Array(found.prefix(size)), nextPage: found.count > size ? page + 1 : nil)
     }

@@ -69,8 +69,8 @@ public final class PostgresPlanStore: PlanStore {
         try await PostgresPlanReads.dataProduct(datasetID, dataProductID, in: pool)
     }
 
-    public func search(_ term: String, page: Int) async throws -> SearchPage {
-        try await PostgresPlanReads.search(term, page: page, in: pool)
+    public func search(_ term: String, state: State?, page: Int) async throws -> SearchPage {
+        try await PostgresPlanReads.search(term, state: state, page: page, in: pool)
     }
 
     /// The change log and its relay (`PostgresChanges`) deliver every instance's changes.

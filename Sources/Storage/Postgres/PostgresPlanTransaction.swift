@@ -46,7 +46,7 @@ final class PostgresPlanTransaction: PlanTransaction {
 
     /// Writes the delta in one statement (data-modifying CTEs): one round trip however much
     /// changed. The SQL is assembled from fixed fragments; every value is a parameter.
-    func write(_ delta: PlanDelta, datasetID: UUID, version: Int64, at now: Timestamp) throws {
+    func write(_ delta: PlanDelta, datasetID: UUID, version: Int64, counts: [State: Int], at now: Timestamp) throws {
         precondition(datasetID == self.datasetID, "a transaction writes only the dataset it locked")
         var parameters: [String?] = [datasetID.lowercasedString, String(version), String(now.microsecondsSinceEpoch)]
         func parameter(_ value: String?) -> String {
@@ -54,22 +54,27 @@ final class PostgresPlanTransaction: PlanTransaction {
             return "$\(parameters.count)"
         }
         var parts: [String] = []
+        let countValues = State.allCases.map { parameter(String(counts[$0] ?? 0)) + "::integer" }
+        let countColumns = PostgresRows.countColumns
         if let dataset = delta.dataset {
             parts.append(
                 """
                 d AS (
                     INSERT INTO dataset
-                        (id, paused, extra, modified_by, modified_date, version, last_modified, search_extra)
+                        (id, paused, extra, modified_by, modified_date, version, last_modified, search_extra,
+                         \(countColumns.joined(separator: ", ")))
                     VALUES ($1::uuid, \(parameter(dataset.paused ? "true" : "false"))::boolean,
                             \(parameter(dataset.extra?.jsonText))::jsonb, \(parameter(dataset.modifiedBy)),
                             \(PostgresRows.timestamp(parameter(String(dataset.modifiedDate.microsecondsSinceEpoch)) + "::bigint")),
                             $2::bigint, \(PostgresRows.timestamp("$3::bigint")),
-                            \(parameter(dataset.extra?.jsonText.lowercased() ?? "")))
+                            \(parameter(dataset.extra?.jsonText.lowercased() ?? "")),
+                            \(countValues.joined(separator: ", ")))
                     ON CONFLICT (id) DO UPDATE SET
                         paused = excluded.paused, extra = excluded.extra, modified_by = excluded.modified_by,
                         modified_date = excluded.modified_date, version = excluded.version,
                         last_modified = greatest(dataset.last_modified, excluded.last_modified),
-                        search_extra = excluded.search_extra
+                        search_extra = excluded.search_extra,
+                        \(countColumns.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
                     RETURNING 1)
                 """)
         } else {
@@ -77,7 +82,8 @@ final class PostgresPlanTransaction: PlanTransaction {
                 """
                 d AS (
                     UPDATE dataset SET version = $2::bigint,
-                        last_modified = greatest(last_modified, \(PostgresRows.timestamp("$3::bigint")))
+                        last_modified = greatest(last_modified, \(PostgresRows.timestamp("$3::bigint"))),
+                        \(zip(countColumns, countValues).map { "\($0) = \($1)" }.joined(separator: ", "))
                     WHERE id = $1::uuid RETURNING 1)
                 """)
         }

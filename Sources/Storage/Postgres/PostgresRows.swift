@@ -13,6 +13,19 @@ enum PostgresRows {
         "(timestamptz 'epoch' + \(micros) * interval '1 microsecond')"
     }
 
+    /// A dataset's products per state, one column each in `State.allCases` order, written with every
+    /// change from the cached plan's counts: the search shows and filters on them without counting.
+    static func countColumn(_ state: State) -> String { "products_\(state.rawValue)" }
+
+    static let countColumns = State.allCases.map(countColumn)
+
+    /// The counts read back from `countColumns`.
+    static func counts(_ values: [String?]) -> [State: Int] {
+        var counts: [State: Int] = [:]
+        for (state, value) in zip(State.allCases, values) { counts[state] = value.flatMap { Int($0) } }
+        return counts
+    }
+
     static let productColumns = productColumns(of: nil)
 
     /// The product columns `product(_:)` reads, qualified by `table` when given.

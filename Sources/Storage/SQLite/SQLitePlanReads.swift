@@ -38,15 +38,19 @@ enum SQLitePlanReads {
         return try row.step() ? SQLiteRows.product(row) : nil
     }
 
-    static func search(_ term: String, page: Int, on connection: SQLiteConnection) throws -> SearchPage {
+    static func search(_ term: String, state: State?, page: Int, on connection: SQLiteConnection) throws
+        -> SearchPage
+    {
         let size = SearchPage.pageSize
         let (offset, overflow) = page.multipliedReportingOverflow(by: size)
         guard page >= 0, !overflow else { return SearchPage(rows: [], nextPage: nil) }
+        // Each state's column has a partial index in the listing's order (migration 4).
+        let stateFilter = state.map { "AND \(SQLiteRows.countColumn($0)) > 0" } ?? ""
         // instr() is a literal substring test: %, _ and \ in the term match themselves.
         let rows = try connection.statement(
             """
-            SELECT id, extra, last_modified FROM dataset
-            WHERE instr(id, ?1) > 0 OR instr(search_extra, ?1) > 0
+            SELECT id, extra, last_modified, paused, \(SQLiteRows.countColumns.joined(separator: ", ")) FROM dataset
+            WHERE (instr(id, ?1) > 0 OR instr(search_extra, ?1) > 0) \(stateFilter)
             ORDER BY last_modified DESC, id
             LIMIT ?2 OFFSET ?3
             """
@@ -56,7 +60,10 @@ enum SQLitePlanReads {
             found.append(
                 SearchPage.Row(
                     datasetID: try SQLiteRows.uuid(rows.text(0)), extra: try SQLiteRows.json(rows.optionalText(1)),
-                    modifiedDate: Timestamp(microsecondsSinceEpoch: rows.integer(2))))
+                    modifiedDate: Timestamp(microsecondsSinceEpoch: rows.integer(2)), paused: rows.integer(3) != 0,
+                    counts: Dictionary(
+                        uniqueKeysWithValues: State.allCases.enumerated().map { ($1, Int(rows.integer(Int32($0 + 4)))) }
+                    )))
         }
         let hasMore = found.count > size
         return SearchPage(rows: Array(found.prefix(size)), nextPage: hasMore ? page + 1 : nil)

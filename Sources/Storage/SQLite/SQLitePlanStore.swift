@@ -84,7 +84,7 @@ public final class SQLitePlanStore: PlanStore {
         try await pendingMigrations().count
     }
 
-    public func search(_ term: String, page: Int) async throws -> SearchPage {
-        try await reader.run { try SQLitePlanReads.search(term, page: page, on: $0) }
+    public func search(_ term: String, state: State?, page: Int) async throws -> SearchPage {
+        try await reader.run { try SQLitePlanReads.search(term, state: state, page: page, on: $0) }
     }
 }

@@ -20,30 +20,42 @@ final class SQLitePlanTransaction: PlanTransaction {
         return PlanState(plan: plan, version: storedVersion)
     }
 
-    func write(_ delta: PlanDelta, datasetID: UUID, version: Int64, at now: Timestamp) throws {
+    func write(_ delta: PlanDelta, datasetID: UUID, version: Int64, counts: [State: Int], at now: Timestamp) throws {
         precondition(datasetID == self.datasetID, "a transaction writes only the dataset it locked")
         let id = SQLiteRows.text(datasetID)
+        let countValues = State.allCases.map { SQLiteValue.integer(Int64(counts[$0] ?? 0)) }
+        let countColumns = SQLiteRows.countColumns
         if let dataset = delta.dataset {
+            let countParameters = countColumns.indices.map { "?\($0 + 9)" }
             try connection.statement(
                 """
                 INSERT INTO dataset
-                    (id, paused, extra, modified_by, modified_date, version, last_modified, search_extra)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                    (id, paused, extra, modified_by, modified_date, version, last_modified, search_extra,
+                     \(countColumns.joined(separator: ", ")))
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, \(countParameters.joined(separator: ", ")))
                 ON CONFLICT (id) DO UPDATE SET
                     paused = excluded.paused, extra = excluded.extra, modified_by = excluded.modified_by,
                     modified_date = excluded.modified_date, version = excluded.version,
                     last_modified = max(dataset.last_modified, excluded.last_modified),
-                    search_extra = excluded.search_extra
+                    search_extra = excluded.search_extra,
+                    \(countColumns.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
                 """
             ).bind(
-                id, SQLiteRows.integer(dataset.paused), SQLiteRows.json(dataset.extra), .text(dataset.modifiedBy),
-                SQLiteRows.integer(dataset.modifiedDate), .integer(version), SQLiteRows.integer(now),
-                .text(dataset.extra?.jsonText.lowercased() ?? "")
+                [
+                    id, SQLiteRows.integer(dataset.paused), SQLiteRows.json(dataset.extra), .text(dataset.modifiedBy),
+                    SQLiteRows.integer(dataset.modifiedDate), .integer(version), SQLiteRows.integer(now),
+                    .text(dataset.extra?.jsonText.lowercased() ?? ""),
+                ] + countValues
             ).run()
         } else {
+            let assignments = countColumns.enumerated().map { "\($1) = ?\($0 + 4)" }
             try connection.statement(
-                "UPDATE dataset SET version = ?2, last_modified = max(last_modified, ?3) WHERE id = ?1"
-            ).bind(id, .integer(version), SQLiteRows.integer(now)).run()
+                """
+                UPDATE dataset SET version = ?2, last_modified = max(last_modified, ?3),
+                    \(assignments.joined(separator: ", "))
+                WHERE id = ?1
+                """
+            ).bind([id, .integer(version), SQLiteRows.integer(now)] + countValues).run()
         }
         let upsertProduct = """
             INSERT INTO data_product (dataset_id, position, \(SQLiteRows.productColumns))

@@ -4,6 +4,12 @@ import Foundation
 /// Column codecs between Fletcher's model and SQLite rows. A value that cannot be read back is
 /// reported as corruption rather than guessed at.
 enum SQLiteRows {
+    /// A dataset's products per state, one column each in `State.allCases` order, written with every
+    /// change from the cached plan's counts: the search shows and filters on them without counting.
+    static func countColumn(_ state: State) -> String { "products_\(state.rawValue)" }
+
+    static let countColumns = State.allCases.map(countColumn)
+
     static let productColumns = productColumns(of: nil)
 
     /// The product columns `product(_:from:)` reads, qualified by `table` when given.

@@ -4,23 +4,67 @@
 
 const fills = { success: "#4caf50", running: "#b9e4b0", waiting: "#eeeeee", queued: "#bdbdbd", failed: "#e57373", disabled: "#fafafa" };
 
+// The search as the form holds it now: the fragment of its first page and the page's own URL.
+function currentSearch() {
+  const term = document.querySelector("[data-live-search]").value;
+  const state = document.querySelector("[data-live-search-state]").value;
+  const filter = state ? "&state=" + encodeURIComponent(state) : "";
+  return {
+    fragment: "/component/plan_search?search_by=" + encodeURIComponent(term) + filter + "&page=0",
+    url: term || state ? "/?q=" + encodeURIComponent(term) + filter : "/",
+  };
+}
+
+// Puts fresh rows in place, keeping the keyboard focus on the same link if it is still listed.
+function showRows(rows) {
+  const results = document.getElementById("results");
+  const focused = results.contains(document.activeElement) ? document.activeElement.getAttribute("href") : null;
+  results.innerHTML = rows;
+  if (focused) {
+    const again = [...results.querySelectorAll("a[href]")].find((link) => link.getAttribute("href") === focused);
+    if (again) again.focus();
+  }
+  watchMore();
+}
+
+// Search as you type; the URL keeps the term and the state filter. Choosing a state submits the
+// form (see filterOnChange), so the back button returns to the previous filter.
+let shownRows = null;
 function liveSearch() {
   const input = document.querySelector("[data-live-search]");
-  const results = document.getElementById("results");
-  if (!input || !results) return;
+  if (!input || !document.getElementById("results")) return;
   let timer;
   const load = () => {
-    const term = input.value;
-    fetch("/component/plan_search?search_by=" + encodeURIComponent(term) + "&page=0")
+    const search = currentSearch();
+    fetch(search.fragment)
       .then((response) => response.text())
       .then((rows) => {
-        results.innerHTML = rows;
-        history.replaceState(null, "", term ? "/?q=" + encodeURIComponent(term) : "/");
-        watchMore();
+        shownRows = rows;
+        showRows(rows);
+        history.replaceState(null, "", search.url);
       });
   };
   input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(load, 500); });
   watchMore();
+  liveRows();
+}
+
+// The first page of results is asked for again every 5 s while the page is visible, so status
+// badges and state bars follow the plans (and a plan that changes moves to the top). Once more
+// pages are loaded the rows stay still: they would otherwise move under the reader.
+function liveRows() {
+  if ((new URLSearchParams(location.search).get("page") || "0") !== "0") return;
+  setInterval(() => {
+    if (document.hidden || document.querySelectorAll("#results tr[data-dataset]").length > 50) return;
+    fetch(currentSearch().fragment)
+      .then((response) => response.text())
+      .then((rows) => {
+        if (rows === shownRows) return;
+        shownRows = rows;
+        showRows(rows);
+      })
+      .catch(() => {});
+  }, 5000);
 }
 
 // Loads the next page of results when the "More" row scrolls into view.
