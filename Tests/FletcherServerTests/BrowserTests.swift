@@ -1,4 +1,5 @@
 import FletcherCore
+import FletcherSimulators
 import FletcherTestSupport
 import Foundation
 import Testing
@@ -76,6 +77,45 @@ struct BrowserTests {
             #expect(report["search_live_seconds"] is Double, "a change reaches the open search page")
             #expect((report["live_update_seconds"] as? Double ?? 9) < 1)
             #expect(report["paged_rows"] as? [Int] == [100, 100, failed.count, failed.count, 100])
+        }
+    }
+
+    /// The timeline of a plan that ran on the simulators: bars in the table's order, widths by
+    /// recorded run time, the critical path outlined, a new attempt on the open page within a
+    /// second, and screenshots (`plan-timeline-*.png`).
+    @Test func timelineInChromium() async throws {
+        var settings = SimulatorSettings()
+        settings.runSeconds = 0.3
+        try await withPlatforms(settings) { platforms in
+            platforms.dbxaas.update { $0.runSeconds = 1.0 }
+            try await withFletcher(environment: platforms.environment()) { api in
+                platforms.notify(api)
+                var factory = PlanFactory()
+                let names = ["extract", "clean", "join", "aggregate", "publish", "audit", "archive"]
+                let plan = dispatchPlan(
+                    &factory, names,
+                    [
+                        ("extract", "clean"), ("clean", "join"), ("extract", "audit"), ("join", "aggregate"),
+                        ("aggregate", "publish"), ("audit", "publish"),
+                    ],
+                    dbxaas: ["join", "audit"])
+                let posted = try await api.call("POST", "/api/plan", json: plan, token: try await api.token("admin"))
+                #expect(posted.status == 200, "\(posted.text)")
+                try await eventually("every product succeeds") {
+                    try await api.states(factory.datasetID).values.allSatisfy { $0 == .success }
+                }
+                let arguments = [
+                    "python3", Self.root.appendingPathComponent("Tests/browser/check_timeline.py").path, api.base,
+                    factory.datasetID.lowercasedString, try await api.token("admin"),
+                    factory.id("publish").lowercasedString, Self.screenshots,
+                ]
+                let output = try await runCommand(arguments)
+                #expect(output.status == 0, "\(output.output)")
+                let last = output.output.split(separator: "\n").last.map(String.init) ?? ""
+                let report = try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any] ?? [:]
+                #expect(report["bars"] as? Int == names.count)
+                #expect(report["critical"] as? Int == 5, "extract, clean, join, aggregate, publish")
+            }
         }
     }
 }

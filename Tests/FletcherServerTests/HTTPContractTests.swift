@@ -195,6 +195,7 @@ extension FailingStore: DispatchStore {
     func run(_ runID: UUID) async throws -> RunRecord? { throw Failure() }
     func run(_ compute: Compute, externalID: String) async throws -> RunRecord? { throw Failure() }
     func runs(_ datasetID: UUID, _ dataProductID: UUID) async throws -> [RunRecord] { throw Failure() }
+    func latestRuns(_ datasetID: UUID) async throws -> [RunRecord] { throw Failure() }
     func callbackSeen(_ compute: Compute, deliveryID: String) async throws -> Bool { throw Failure() }
     func queueStats() async throws -> [Compute: QueueStats] { throw Failure() }
     func rememberCallback(_ compute: Compute, deliveryID: String, at now: Timestamp, forgetBefore: Timestamp)

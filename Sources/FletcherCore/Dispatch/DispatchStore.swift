@@ -30,6 +30,9 @@ public protocol DispatchStore: Sendable {
     /// Every attempt of one product, newest first.
     func runs(_ datasetID: UUID, _ dataProductID: UUID) async throws -> [RunRecord]
 
+    /// The latest attempt of each product of a dataset that has one (the plan's timeline).
+    func latestRuns(_ datasetID: UUID) async throws -> [RunRecord]
+
     /// Per compute type: attempts waiting to be submitted, and when the oldest attempt still
     /// `queued` (submitted or not) was queued.
     func queueStats() async throws -> [Compute: QueueStats]

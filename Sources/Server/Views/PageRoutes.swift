@@ -55,7 +55,8 @@ struct PageRoutes: Sendable {
             }
             var view = PlanPageView(
                 plan, table: ProductTable { request.uri.queryParameters.get($0) }, svg: svg, svgNotice: notice,
-                platforms: orchestrator.platforms)
+                platforms: orchestrator.platforms, runs: try await runs.latestRuns(plan.dataset.id),
+                now: SystemWallClock().now())
             view.user = await userView(request)
             return html(render(view, "plan"))
         }
@@ -74,6 +75,15 @@ struct PageRoutes: Sendable {
             return Response(
                 status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-cache"],
                 body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+        }
+        // The timeline alone, for the plan page's script to refresh: the rows of the table's view.
+        router.get("/plan/:dataset_id/timeline") { request, context in
+            let plan = try await orchestrator.existingPlan(try context.parameters.require("dataset_id"))
+            let table = ProductTable { request.uri.queryParameters.get($0) }
+            let timeline = TimelineView(
+                plan: plan, shown: table.rows(of: plan.products).rows,
+                runs: try await runs.latestRuns(plan.dataset.id), now: SystemWallClock().now())
+            return html(render(["timeline": timeline], "timeline"))
         }
         // The DAG alone, for the plan page and for linking to: 503 when it cannot be laid out in time.
         router.get("/plan/:dataset_id/dag.svg") { _, context in

@@ -221,7 +221,7 @@ struct ProductPageView {
         self.runs = runs.enumerated().map { index, run in
             let duration = run.startedAt.flatMap { started in
                 run.finishedAt.map {
-                    String(format: "%.1f s", Double($0.microsecondsSinceEpoch - started.microsecondsSinceEpoch) / 1e6)
+                    DurationText.of(seconds: Double($0.microsecondsSinceEpoch - started.microsecondsSinceEpoch) / 1e6)
                 }
             }
             return RunRow(

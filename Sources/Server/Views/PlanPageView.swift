@@ -44,8 +44,14 @@ struct PlanPageView {
     let next: String?
     let pageSize = ProductTable.pageSize
     let json: String?
+    let timeline: TimelineView
+    /// Where the script asks for the timeline again: the same rows as the table shows.
+    let timelineURL: String
 
-    init(_ plan: PlanState, table: ProductTable, svg: String?, svgNotice: String, platforms: PlatformCatalog) {
+    init(
+        _ plan: PlanState, table: ProductTable, svg: String?, svgNotice: String, platforms: PlatformCatalog,
+        runs: [RunRecord], now: Timestamp
+    ) {
         let id = plan.dataset.id.lowercasedString
         let path = "/plan/\(id)"
         title = "Plan \(id)"
@@ -71,6 +77,8 @@ struct PlanPageView {
                 ariaSort: table.sort == column ? (table.descending ? "descending" : "ascending") : nil)
         }
         let (rows, matching) = table.rows(of: plan.products)
+        timeline = TimelineView(plan: plan, shown: rows, runs: runs, now: now)
+        timelineURL = path + "/timeline" + table.query
         products = rows.map { ProductRowView($0, datasetID: plan.dataset.id, platforms: platforms) }
         rowsLabel =
             rows.isEmpty

@@ -123,6 +123,16 @@ extension PostgresPlanStore: DispatchStore {
             [datasetID.lowercasedString, dataProductID.lowercasedString])
     }
 
+    public func latestRuns(_ datasetID: UUID) async throws -> [RunRecord] {
+        // DISTINCT ON keeps the first row of each product in the order of `runs(_:_:)`.
+        try await pool.query(
+            """
+            SELECT DISTINCT ON (data_product_id) \(PostgresRuns.runColumns) FROM run WHERE dataset_id = $1::uuid
+            ORDER BY data_product_id, queued_at DESC, run_id
+            """, [datasetID.lowercasedString]
+        ).rows.map(PostgresRuns.runRecord)
+    }
+
     private func runs(where condition: String, _ parameters: [String?]) async throws -> [RunRecord] {
         try await pool.query("SELECT \(PostgresRuns.runColumns) FROM run WHERE \(condition)", parameters).rows
             .map(PostgresRuns.runRecord)

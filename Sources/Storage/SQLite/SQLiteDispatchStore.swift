@@ -142,6 +142,19 @@ extension SQLitePlanStore: DispatchStore {
             [SQLiteRows.text(datasetID), SQLiteRows.text(dataProductID)])
     }
 
+    public func latestRuns(_ datasetID: UUID) async throws -> [RunRecord] {
+        // The newest of each product in the order of `runs(_:_:)`.
+        try await runs(
+            where: """
+                rowid IN (
+                    SELECT rowid FROM (
+                        SELECT rowid, row_number() OVER (
+                            PARTITION BY data_product_id ORDER BY queued_at DESC, rowid DESC) AS newest
+                        FROM run WHERE dataset_id = ?1)
+                    WHERE newest = 1)
+                """, [SQLiteRows.text(datasetID)])
+    }
+
     private func runs(where condition: String, _ values: [SQLiteValue]) async throws -> [RunRecord] {
         try await reader.run { connection in
             let rows = try connection.statement("SELECT \(SQLiteRuns.runColumns) FROM run WHERE \(condition)")

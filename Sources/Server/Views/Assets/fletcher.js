@@ -118,6 +118,33 @@ function refreshCounts(url) {
   }, 500);
 }
 
+// The timeline is drawn on the server: after changes it is asked for again (at most four times a
+// second), and every 10 s while attempts are live, so running bars and the "now" line move on.
+let timelinePending = false;
+function refreshTimeline() {
+  const holder = document.getElementById("timeline");
+  if (!holder || timelinePending) return;
+  timelinePending = true;
+  setTimeout(() => {
+    fetch(holder.dataset.timeline)
+      .then((response) => response.text())
+      .then((html) => {
+        const focused = holder.contains(document.activeElement) ? document.activeElement.dataset.product : null;
+        holder.innerHTML = html;
+        const again = focused && holder.querySelector('g.bar[data-product="' + focused + '"]');
+        if (again) again.focus();
+      })
+      .catch(() => {})
+      .finally(() => { timelinePending = false; });
+  }, 250);
+}
+
+function liveTimeline() {
+  const holder = document.getElementById("timeline");
+  if (!holder) return;
+  setInterval(() => { if (!document.hidden && holder.querySelector("line.now")) refreshTimeline(); }, 10000);
+}
+
 function livePlan() {
   const dag = document.getElementById("dag");
   if (!dag || !dag.dataset.events || !("EventSource" in window)) return;
@@ -140,6 +167,7 @@ function livePlan() {
       status.className = "badge " + (change.paused ? "paused" : "active");
     }
     refreshCounts(dag.dataset.counts);
+    refreshTimeline();
   });
 }
 
@@ -149,4 +177,4 @@ function filterOnChange() {
   if (select) select.addEventListener("change", () => select.form.submit());
 }
 
-document.addEventListener("DOMContentLoaded", () => { liveSearch(); livePlan(); filterOnChange(); });
+document.addEventListener("DOMContentLoaded", () => { liveSearch(); livePlan(); liveTimeline(); filterOnChange(); });
