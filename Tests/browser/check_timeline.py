@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.request
 
-from check_ui import ACCESSIBILITY, Browser
+from check_ui import ACCESSIBILITY, Browser, api_put, wait_for_stream
 
 BARS = """Array.from(document.querySelectorAll('#timeline g.bar')).map((bar) => ({
     product: bar.dataset.product, runID: bar.dataset.runId, state: bar.dataset.state,
@@ -64,16 +64,9 @@ def main():
 
         # Live: clearing a product through the API starts a new attempt; its bar follows.
         before = next(bar["runID"] for bar in bars if bar["product"] == cleared)
-        deadline = time.monotonic() + 10
-        while browser.evaluate("document.getElementById('dag').dataset.live") != "open":
-            if time.monotonic() > deadline:
-                raise RuntimeError("the plan page never connected to its events stream")
-            time.sleep(0.02)
-        request = urllib.request.Request(
-            f"{base}/api/data_product/{dataset}/clear", method="PUT", data=json.dumps([cleared]).encode(),
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        wait_for_stream(browser)
         started = time.monotonic()
-        urllib.request.urlopen(request).read()
+        api_put(base, token, f"/api/data_product/{dataset}/clear", [cleared])
         seen = None
         while time.monotonic() - started < 3:
             now = browser.evaluate(f"""(() => {{ const bar = document.querySelector('#timeline g.bar[data-product="{cleared}"]');

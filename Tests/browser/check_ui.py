@@ -129,6 +129,23 @@ ACCESSIBILITY = """(() => {
 })()"""
 
 
+def api_put(base, token, path, body):
+    """A PUT to the API, as a client of it would send it."""
+    request = urllib.request.Request(
+        f"{base}{path}", method="PUT", data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    urllib.request.urlopen(request).read()
+
+
+def wait_for_stream(browser):
+    """Waits until the open plan page has connected to its events stream."""
+    deadline = time.monotonic() + 10
+    while browser.evaluate("document.getElementById('dag').dataset.live") != "open":
+        if time.monotonic() > deadline:
+            raise RuntimeError("the plan page never connected to its events stream")
+        time.sleep(0.02)
+
+
 def main():
     base, dataset, token, live_product, screenshots, big, big_failed, paused, paused_product = sys.argv[1:10]
     os.makedirs(screenshots, exist_ok=True)
@@ -171,17 +188,9 @@ def main():
             failures.append(f"keyboard focus is not visible on {focus['tag']}")
 
         # Live: a state changed through the API is on the open page within a second.
-        deadline = time.monotonic() + 10
-        while browser.evaluate("document.getElementById('dag').dataset.live") != "open":
-            if time.monotonic() > deadline:
-                raise RuntimeError("the plan page never connected to its events stream")
-            time.sleep(0.02)
-        request = urllib.request.Request(
-            f"{base}/api/data_product/{dataset}/update", method="PUT",
-            data=json.dumps([{"id": live_product, "state": "failed"}]).encode(),
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        wait_for_stream(browser)
         started = time.monotonic()
-        urllib.request.urlopen(request).read()
+        api_put(base, token, f"/api/data_product/{dataset}/update", [{"id": live_product, "state": "failed"}])
         seen = None
         while time.monotonic() - started < 3:
             state = browser.evaluate(f"""(() => {{ const row = document.querySelector('tr[data-id="{live_product}"]');
@@ -316,12 +325,8 @@ def search_status(browser, base, token, failing, paused, paused_product, report)
     # Live: the open page's rows follow a change made through the API (they are asked for again
     # every 5 s while the page is visible).
     browser.open(f"{base}/")
-    request = urllib.request.Request(
-        f"{base}/api/data_product/{paused}/update", method="PUT",
-        data=json.dumps([{"id": paused_product, "state": "failed"}]).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
     started = time.monotonic()
-    urllib.request.urlopen(request).read()
+    api_put(base, token, f"/api/data_product/{paused}/update", [{"id": paused_product, "state": "failed"}])
     seen = None
     while time.monotonic() - started < 15:
         states = [segment["state"] for segment in browser.evaluate(BARS).get(paused, {}).get("segments", [])]
