@@ -54,6 +54,8 @@ let package = Package(
                 .embedInCode("postgres/0004_change_log.postgres.sql"),
                 .embedInCode("sqlite/0004_state_counts.sqlite.sql"),
                 .embedInCode("postgres/0005_state_counts.postgres.sql"),
+                .embedInCode("sqlite/0005_revoked_token.sqlite.sql"),
+                .embedInCode("postgres/0006_revoked_token.postgres.sql"),
             ],
             swiftSettings: swiftSettings
         ),

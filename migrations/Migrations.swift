@@ -31,6 +31,7 @@ public enum Migrations {
         Migration(version: 2, name: "dispatch", bytes: PackageResources._002_dispatch_sqlite_sql),
         Migration(version: 3, name: "open_compute", bytes: PackageResources._003_open_compute_sqlite_sql),
         Migration(version: 4, name: "state_counts", bytes: PackageResources._004_state_counts_sqlite_sql),
+        Migration(version: 5, name: "revoked_token", bytes: PackageResources._005_revoked_token_sqlite_sql),
     ]
 
     public static let postgres: [Migration] = [
@@ -39,6 +40,7 @@ public enum Migrations {
         Migration(version: 3, name: "open_compute", bytes: PackageResources._003_open_compute_postgres_sql),
         Migration(version: 4, name: "change_log", bytes: PackageResources._004_change_log_postgres_sql),
         Migration(version: 5, name: "state_counts", bytes: PackageResources._005_state_counts_postgres_sql),
+        Migration(version: 6, name: "revoked_token", bytes: PackageResources._006_revoked_token_postgres_sql),
     ]
 }
 

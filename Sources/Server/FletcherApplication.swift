@@ -13,12 +13,15 @@ import OpenAPIRuntime
 public enum FletcherApplication {
     /// Builds the application. `onServerRunning` receives the bound port (useful with port 0).
     public static func make(
-        configuration: ServerConfiguration, orchestrator: Orchestrator, dispatch: DispatchRuntime, logger: Logger,
+        configuration: ServerConfiguration, orchestrator: Orchestrator, dispatch: DispatchRuntime,
+        revocations: any RevocationStore, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
         let document = try OpenAPIDocument.load(
             baseURL: configuration.baseURL, computes: configuration.dispatch.registry.names)
-        let authenticator = await Authenticator(services: configuration.services, secret: configuration.secretKey)
+        let revoked = TokenRevocations(store: revocations)
+        let authenticator = await Authenticator(
+            services: configuration.services, secret: configuration.secretKey, revocations: revoked)
 
         let router = Router()
         router.add(middleware: RequestLogMiddleware())
@@ -61,7 +64,7 @@ public enum FletcherApplication {
                     additionalChannelHandlers: [ConnectionGuard(limits: limits)], idleTimeout: idleTimeout)),
             configuration: .init(
                 address: .hostname(configuration.bindHost, port: configuration.bindPort), serverName: "Fletcher"),
-            services: [dispatch, ChangeRelay(orchestrator: orchestrator)],
+            services: [dispatch, ChangeRelay(orchestrator: orchestrator), revoked],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }

@@ -68,7 +68,8 @@ struct Serve: AsyncParsableCommand {
             configuration: configuration.dispatch, baseURL: { baseURL }, orchestrator: orchestrator,
             store: opened.store, logger: logger)
         let app = try await FletcherApplication.make(
-            configuration: configuration, orchestrator: orchestrator, dispatch: dispatch, logger: logger,
+            configuration: configuration, orchestrator: orchestrator, dispatch: dispatch, revocations: opened.store,
+            logger: logger,
             onServerRunning: { port in
                 logger.notice("Fletcher is serving \(baseURL) (port \(port))")
                 if let demoPlan {

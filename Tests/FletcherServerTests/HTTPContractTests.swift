@@ -184,6 +184,11 @@ struct FailingStore: PlanStore {
     func pendingMigrationCount() async throws -> Int { throw Failure() }
 }
 
+extension FailingStore: RevocationStore {
+    func revoke(tokenHash: String, until expiry: Timestamp, now: Timestamp) async throws { throw Failure() }
+    func revokedTokens(at now: Timestamp) async throws -> [String: Timestamp] { throw Failure() }
+}
+
 extension FailingStore: DispatchStore {
     func claim(_ compute: Compute, now: Timestamp, leaseUntil: Timestamp, limit: Int) async throws -> [OutboxItem] {
         throw Failure()

@@ -7,29 +7,6 @@ import Testing
 /// a confirmation before each change, and the same result as the API.
 @Suite("Web management")
 struct ManagementTests {
-    private let browser = [("Accept", "text/html")]
-
-    /// Logs in through the login form, as a browser would; returns the session cookie.
-    private func logIn(_ api: API, _ service: String) async throws -> String {
-        let form = try await api.call("GET", "/login", headers: browser)
-        let nonceCookie = try #require(form.header("Set-Cookie")?.split(separator: ";").first.map(String.init))
-        let nonce = String(nonceCookie.split(separator: "=")[1])
-        #expect(
-            form.text.contains(#"<label for="service">Service</label>"#)
-                && form.text.contains(#"<label for="key">Key</label>"#))
-        let reply = try await api.call(
-            "POST", "/login", body: "csrf=\(nonce)&service=\(service)&key=\(TestServices.key(service))",
-            contentType: "application/x-www-form-urlencoded", headers: [("Cookie", nonceCookie)])
-        #expect(reply.status == 303, "\(reply.text)")
-        let cookie = try #require(reply.header("Set-Cookie"))
-        #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && !cookie.contains("Secure"))
-        return String(cookie.split(separator: ";")[0])
-    }
-
-    private func csrf(_ page: String) -> String? {
-        page.firstMatch(of: /name="csrf" value="([0-9a-f]+)"/).map { String($0.1) }
-    }
-
     private func seeded(_ api: API) async throws -> PlanFactory {
         var factory = PlanFactory()
         var plan = factory.plan(["A", "B", "C"], [("A", "B"), ("B", "C")])
@@ -60,7 +37,7 @@ struct ManagementTests {
                 "POST", "/login", body: "csrf=\(nonce)&service=admin&key=guess",
                 contentType: "application/x-www-form-urlencoded", headers: [("Cookie", nonceCookie)])
             #expect(badKey.status == 401 && badKey.text.contains("Unknown service or wrong key."))
-            let cookie = try await logIn(api, "admin")
+            let cookie = try await api.logInThroughTheForm("admin")
             let page = try await api.call("GET", "/", headers: [("Cookie", cookie)])
             #expect(page.text.contains("Logged in as <strong>admin</strong>"))
             let anonymous = try await api.call("GET", "/")
@@ -73,11 +50,11 @@ struct ManagementTests {
         try await withFletcher { api in
             var factory = try await seeded(api)
             let dataset = factory.datasetID.lowercasedString
-            let cookie = try await logIn(api, "updater")
+            let cookie = try await api.logInThroughTheForm("updater")
             let planPage = try await api.call("GET", "/plan/\(dataset)", headers: [("Cookie", cookie)]).text
             #expect(planPage.contains(#"<form method="post" action="/plan/\#(dataset)/manage" id="manage">"#))
             #expect(planPage.contains(#"aria-label="Select A""#))
-            let token = try #require(csrf(planPage))
+            let token = try #require(webCSRF(planPage))
             let a = factory.id("A").lowercasedString
             let form = "csrf=\(token)&action=clear&ids=\(a)"
             let confirm = try await api.call(
@@ -110,21 +87,21 @@ struct ManagementTests {
             }
             #expect(try await post("action=failed&ids=\(b)&confirm=yes", nil).status == 401)
 
-            let updater = try await logIn(api, "updater")
+            let updater = try await api.logInThroughTheForm("updater")
             let page = try await api.call("GET", "/plan/\(dataset)", headers: [("Cookie", updater)]).text
-            let token = try #require(csrf(page))
+            let token = try #require(webCSRF(page))
             #expect(try await post("action=failed&ids=\(b)&confirm=yes", updater).status == 403, "no CSRF token")
             #expect(
                 try await post("csrf=\(String(repeating: "0", count: 64))&action=failed&ids=\(b)&confirm=yes", updater)
                     .status == 403)
-            let other = try await logIn(api, "disabler")
+            let other = try await api.logInThroughTheForm("disabler")
             #expect(
                 try await post("csrf=\(token)&action=failed&ids=\(b)&confirm=yes", other).status == 403,
                 "another session's token")
 
-            let reader = try await logIn(api, "reader")
+            let reader = try await api.logInThroughTheForm("reader")
             let readerPage = try await api.call("GET", "/plan/\(dataset)", headers: [("Cookie", reader)]).text
-            let readerToken = try #require(csrf(readerPage), "the reader's page has a form token")
+            let readerToken = try #require(webCSRF(readerPage), "the reader's page has a form token")
             let refused = try await post("csrf=\(readerToken)&action=failed&ids=\(b)&confirm=yes", reader)
             #expect(
                 refused.status == 403 && refused.text.contains("missing the following role: &#39;update&#39;")
@@ -150,9 +127,9 @@ struct ManagementTests {
                 "failed": "updater", "disable": "disabler", "pause": "pauser", "unpause": "pauser",
             ]
             for service in ["publisher", "pauser", "updater", "disabler"] {
-                let cookie = try await logIn(api, service)
+                let cookie = try await api.logInThroughTheForm(service)
                 let page = try await api.call("GET", "/plan/\(dataset)", headers: [("Cookie", cookie)]).text
-                let token = try #require(csrf(page))
+                let token = try #require(webCSRF(page))
                 for (action, owner) in needs.sorted(by: { $0.key < $1.key }) {
                     let reply = try await api.call(
                         "POST", "/plan/\(dataset)/manage", body: "csrf=\(token)&action=\(action)&ids=\(b)",
@@ -169,9 +146,9 @@ struct ManagementTests {
         try await withFletcher { api in
             var factory = try await seeded(api)
             let dataset = factory.datasetID.lowercasedString
-            let admin = try await logIn(api, "admin")
+            let admin = try await api.logInThroughTheForm("admin")
             let token = try #require(
-                csrf(try await api.call("GET", "/plan/\(dataset)", headers: [("Cookie", admin)]).text))
+                webCSRF(try await api.call("GET", "/plan/\(dataset)", headers: [("Cookie", admin)]).text))
             let post = { (body: String) in
                 try await api.call(
                     "POST", "/plan/\(dataset)/manage", body: "csrf=\(token)&confirm=yes&" + body,

@@ -104,4 +104,4 @@ public struct OutboxItem: Sendable, Hashable {
 }
 
 /// A database Fletcher runs on: plans and dispatch state side by side.
-public typealias FletcherStore = DispatchStore & PlanStore
+public typealias FletcherStore = DispatchStore & PlanStore & RevocationStore

@@ -18,8 +18,11 @@ final class Authenticator: Sendable {
     private let hashing = DispatchQueue(label: "fletcher.bcrypt")
     /// Verified against when the service is unknown, so both failures take the same time.
     private let decoyHash: String
+    /// Tokens ended by a logout before they expire.
+    let revocations: TokenRevocations
 
-    init(services: [ServiceAccount], secret: [UInt8]) async {
+    init(services: [ServiceAccount], secret: [UInt8], revocations: TokenRevocations) async {
+        self.revocations = revocations
         accounts = Dictionary(services.map { ($0.service, $0) }, uniquingKeysWith: { first, _ in first })
         keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
@@ -39,7 +42,8 @@ final class Authenticator: Sendable {
         let claims = Claims(
             sub: SubjectClaim(value: service), iat: IssuedAtClaim(value: Date(timeIntervalSince1970: Double(issued))),
             exp: ExpirationClaim(value: Date(timeIntervalSince1970: Double(issued + Self.tokenLifetime))),
-            iss: IssuerClaim(value: Self.issuer), roles: roles.map(\.rawValue))
+            iss: IssuerClaim(value: Self.issuer), jti: IDClaim(value: UUID().uuidString.lowercased()),
+            roles: roles.map(\.rawValue))
         return Components.Schemas.Authenticated(
             accessToken: try await keys.sign(claims), tokenType: .bearer, issued: issued,
             expires: issued + Self.tokenLifetime, ttl: Int(Self.tokenLifetime), issuedBy: Self.issuer, service: service,
@@ -54,13 +58,23 @@ final class Authenticator: Sendable {
             return .invalid("the Authorization header must be 'Bearer <token>'")
         }
         do {
-            let claims = try await keys.verify(String(parts[1]).trimmingCharacters(in: .whitespaces), as: Claims.self)
+            let token = String(parts[1]).trimmingCharacters(in: .whitespaces)
+            let claims = try await keys.verify(token, as: Claims.self)
+            guard !revocations.isRevoked(token) else { return .invalid("the token was ended by a logout") }
             return .service(claims.sub.value)
         } catch let error as JWTError where error.errorType == .claimVerificationFailure {
             return .invalid("the token has expired or was not issued by Fletcher")
         } catch {
             return .invalid("the token is malformed or its signature does not verify")
         }
+    }
+
+    /// Ends a token before it expires (a logout), on every instance. A token that no longer
+    /// verifies needs nothing.
+    func revoke(_ token: String) async throws {
+        guard let claims = try? await keys.verify(token, as: Claims.self) else { return }
+        let expiry = Int64((claims.exp.value.timeIntervalSince1970 * 1_000_000).rounded(.up))
+        try await revocations.revoke(token, until: Timestamp(microsecondsSinceEpoch: expiry))
     }
 
     /// The acting service's name when it may use `role`; 401 or 403 otherwise.
@@ -98,6 +112,9 @@ struct Claims: JWTPayload {
     var iat: IssuedAtClaim
     var exp: ExpirationClaim
     var iss: IssuerClaim
+    /// Unique per token, so two logins in the same second get different tokens and a logout ends
+    /// only its own. Absent from tokens issued before it was added.
+    var jti: IDClaim?
     var roles: [String]
 
     func verify(using algorithm: some JWTAlgorithm) async throws {

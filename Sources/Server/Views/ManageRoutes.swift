@@ -114,8 +114,12 @@ extension PageRoutes {
         }
         router.post("/logout") { request, _ in
             let form = try await FormBody(request, upTo: maxBodyBytes)
-            if let user = await session.user(request), !session.accepts(form["csrf"], for: user) {
-                return message(.forbidden, nil, "Form expired", "Reload the page and try again.", back: "/")
+            if let user = await session.user(request) {
+                guard session.accepts(form["csrf"], for: user) else {
+                    return message(.forbidden, nil, "Form expired", "Reload the page and try again.", back: "/")
+                }
+                // The token ends here, not only the cookie: a copy of it is refused too.
+                try await session.authenticator.revoke(user.token)
             }
             return Response(
                 status: .seeOther, headers: [.location: "/", .setCookie: session.sessionCookie("", maxAge: 0)])

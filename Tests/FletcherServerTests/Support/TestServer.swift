@@ -66,7 +66,8 @@ func withFletcher<T: Sendable>(
         configuration: configuration.dispatch, baseURL: { address.withLock { $0 } }, orchestrator: orchestrator,
         store: planStore, logger: logger)
     let application = try await FletcherApplication.make(
-        configuration: configuration, orchestrator: orchestrator, dispatch: dispatch, logger: logger,
+        configuration: configuration, orchestrator: orchestrator, dispatch: dispatch, revocations: planStore,
+        logger: logger,
         onServerRunning: { port in
             address.withLock { $0 = "http://127.0.0.1:\(port)" }
             continuation.yield(port)
