@@ -155,9 +155,12 @@ struct DispatchFaultTests {
     @Test func failedPollsOfHintsAreRetriedWhenPollingIsOff() async throws {
         var settings = SimulatorSettings()
         settings.runSeconds = 0.2
+        settings.stallSeconds = 4
         try await withPlatforms(settings) { platforms in
             platforms.dbxaas.inject([.serverError, .serverError, .serverError, .timeout], on: .status)
-            let environment = platforms.environment(["DBXAAS_TIMEOUT_SECONDS": "0.3"])
+            // The stall outlasts the client's timeout by far; an ordinary answer fits in it even on a
+            // loaded machine (at 0.3 s, slow submits once used up every attempt before one got through).
+            let environment = platforms.environment(["DBXAAS_TIMEOUT_SECONDS": "1.5", "DISPATCH_MAX_ATTEMPTS": "100"])
             try await withFletcher(environment: environment) { api in
                 platforms.notify(api)
                 var factory = PlanFactory()

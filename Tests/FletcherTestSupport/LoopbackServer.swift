@@ -3,6 +3,7 @@ import Glibc
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Runs `application` on loopback for the duration of `body`, which receives the bound port.
 ///
@@ -47,21 +48,32 @@ public func loopbackApplication(
 }
 
 /// A loopback TCP port that was free a moment ago, for a server whose address must be known
-/// before it starts (a callback URL that survives its restart).
+/// before it starts (a callback URL that survives its restart). Chosen below Linux's ephemeral
+/// range (32768 and up), where neither outgoing connections nor servers binding port 0 — every
+/// other test's — can take it between now and the server's start, and never handed out twice by
+/// this process.
 public func freeLoopbackPort() throws -> Int {
+    for _ in 0..<200 {
+        let port = Int.random(in: 20_000..<32_000)
+        guard handedOutPorts.withLock({ $0.insert(port).inserted }), canBind(port) else { continue }
+        return port
+    }
+    throw POSIXError(.EADDRINUSE)
+}
+
+private let handedOutPorts = Mutex<Set<Int>>([])
+
+private func canBind(_ port: Int) -> Bool {
     let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard socket >= 0 else { throw POSIXError(.EMFILE) }
+    guard socket >= 0 else { return false }
     defer { close(socket) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw -> Bool in
-            bind(socket, raw, length) == 0 && getsockname(socket, raw, &length) == 0
+    address.sin_port = UInt16(port).bigEndian
+    return withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
         }
     }
-    guard bound else { throw POSIXError(.EADDRINUSE) }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

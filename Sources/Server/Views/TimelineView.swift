@@ -94,10 +94,11 @@ struct TimelineView {
             let waitEnd = span.started ?? span.end(at: now)
             let waited = Self.seconds(from: span.queued, to: waitEnd)
             let ran = span.started.map { Self.seconds(from: $0, to: span.end(at: now)) }
-            let runText = ran.map { DurationText.of(seconds: $0) } ?? "not started"
+            let ranText =
+                ran.map { (span.finished == nil ? "running for " : "ran ") + DurationText.of(seconds: $0) }
+                ?? "not started"
             let label =
-                "\(product.name): \(run.state.rawValue), waited \(DurationText.of(seconds: waited)), "
-                + (ran == nil ? "not started" : (span.finished == nil ? "running for " : "ran ") + runText)
+                "\(product.name): \(run.state.rawValue), waited \(DurationText.of(seconds: waited)), \(ranText)"
                 + (critical.contains(position) ? ", on the critical path" : "")
             let running = span.started.map { started in
                 Segment(
