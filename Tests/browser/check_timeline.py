@@ -47,8 +47,10 @@ def main():
         report["bars"] = len(bars)
         if [bar["product"] for bar in bars] != table:
             failures.append("the timeline's bars are not the table's products in the table's order")
-        scales = [bar["run"]["width"] / bar["run"]["seconds"] for bar in bars if bar["run"]]
-        if len(scales) != len(bars) or max(scales) / min(scales) > 1.02:
+        # A run reported started and finished at once is drawn 1 px wide, to be seen.
+        scales = [bar["run"]["width"] / bar["run"]["seconds"] for bar in bars
+                  if bar["run"] and bar["run"]["seconds"] > 0.001]
+        if any(not bar["run"] for bar in bars) or not scales or max(scales) / min(scales) > 1.02:
             failures.append(f"run widths are not proportional to run times: {scales}")
         with urllib.request.urlopen(f"{base}/api/data_product/{dataset}/{bars[0]['product']}/runs") as response:
             run = json.load(response)[0]
