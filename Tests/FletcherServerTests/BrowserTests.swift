@@ -105,16 +105,9 @@ struct BrowserTests {
                     try await api.states(factory.datasetID).values.allSatisfy { $0 == .success }
                 }
                 // The critical path of the recorded attempts, before the check clears a product.
-                let state = PlanState(plan: try await api.plan(factory.datasetID), version: 0)
-                var spans: [Int: AttemptSpan] = [:]
-                for (position, product) in state.products.enumerated() {
-                    let path =
-                        "/api/data_product/\(factory.datasetID.lowercasedString)/\(product.id.lowercasedString)/runs"
-                    let run = try #require(try await api.call("GET", path).decode([RunRecord].self).first)
-                    spans[position] = AttemptSpan(
-                        queued: run.queuedAt, started: run.startedAt, finished: run.finishedAt)
-                }
-                let critical = state.graph.criticalPath(spans, now: Timestamp(microsecondsSinceEpoch: 0))
+                let (state, runs) = try await api.latestAttempts(factory.datasetID)
+                #expect(runs.count == names.count)
+                let critical = state.graph.criticalPath(runs.attemptSpans, now: Timestamp(microsecondsSinceEpoch: 0))
                 let arguments = [
                     "python3", Self.root.appendingPathComponent("Tests/browser/check_timeline.py").path, api.base,
                     factory.datasetID.lowercasedString, try await api.token("admin"),

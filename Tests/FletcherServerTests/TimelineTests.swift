@@ -32,27 +32,23 @@ struct TimelineTests {
                 #expect(bars.map(\.product) == ["A", "B", "C", "D"].map { factory.id($0).lowercasedString })
                 #expect(bars.map(\.state) == ["success", "success", "success", "success"])
                 // Widths are run times on one scale, and the run times are the recorded ones.
-                let state = PlanState(plan: try await api.plan(factory.datasetID), version: 0)
-                var spans: [Int: AttemptSpan] = [:]
+                let (state, runs) = try await api.latestAttempts(factory.datasetID)
                 var pixelsPerSecond: [Double] = []
                 for bar in bars {
-                    let runs = try await api.call("GET", "/api/data_product/\(dataset)/\(bar.product)/runs")
-                        .decode([RunRecord].self)
-                    let run = try #require(runs.first)
+                    let position = try #require(UUID(uuidString: bar.product).flatMap(state.graph.position(of:)))
+                    let run = try #require(runs[position])
                     let started = try #require(run.startedAt)
                     let finished = try #require(run.finishedAt)
                     let seconds = Double(finished.microsecondsSinceEpoch - started.microsecondsSinceEpoch) / 1e6
                     #expect(abs(bar.seconds - seconds) < 1e-5)
                     // A run reported started and finished at once is drawn 1 px wide, to be seen.
                     if seconds > 0.001 { pixelsPerSecond.append(bar.width / seconds) } else { #expect(bar.width == 1) }
-                    let position = try #require(state.graph.position(of: run.dataProductID))
-                    spans[position] = AttemptSpan(queued: run.queuedAt, started: started, finished: finished)
                 }
                 let scale = try #require(pixelsPerSecond.first)
                 #expect(pixelsPerSecond.allSatisfy { abs($0 / scale - 1) < 0.02 }, "\(pixelsPerSecond)")
                 // The outlined bars are the critical path of the recorded attempts (which chain it is
                 // depends on how the runs went; the rule itself is CriticalPathTests').
-                let path = state.graph.criticalPath(spans, now: Timestamp(microsecondsSinceEpoch: 0))
+                let path = state.graph.criticalPath(runs.attemptSpans, now: Timestamp(microsecondsSinceEpoch: 0))
                 #expect(!path.isEmpty)
                 #expect(bars.filter(\.critical).map(\.product) == path.map { state.products[$0].id.lowercasedString })
                 #expect(page.contains("The timeline as a table"))

@@ -23,7 +23,7 @@ final class TokenRevocations: Service, Sendable {
 
     /// SHA-256 of the token, hex: what the database keeps instead of the token.
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Array(token.utf8)).hex
     }
 
     func isRevoked(_ token: String) -> Bool {

@@ -64,7 +64,7 @@ public struct ServerConfiguration: Sendable {
             services = try ServiceAccount.parseList(remote)
         } else {
             // A 256-bit random key needs no slow hash to resist guessing; a low cost keeps start-up fast.
-            let key = randomBytes(32).map { String(format: "%02x", $0) }.joined()
+            let key = randomBytes(32).hex
             services = [.hashing(service: "local", key: key, roles: Set(Role.allCases), cost: 6)]
             generatedLocalKey = key
         }

@@ -37,8 +37,7 @@ struct WebSession: Sendable {
     }
 
     func csrf(for token: String) -> String {
-        Data(HMAC<SHA256>.authenticationCode(for: Array(token.utf8), using: key)).map { String(format: "%02x", $0) }
-            .joined()
+        Data(HMAC<SHA256>.authenticationCode(for: Array(token.utf8), using: key)).hex
     }
 
     /// Whether a submitted form's CSRF token is the one its session's forms carry.

@@ -92,6 +92,24 @@ extension API {
     func states(_ id: UUID) async throws -> [String: State] {
         Dictionary(uniqueKeysWithValues: try await plan(id).dataProducts.map { ($0.name, $0.state) })
     }
+
+    /// The plan as stored now and the latest recorded attempt of each product that has one, by
+    /// the product's position: what the timeline is drawn from.
+    func latestAttempts(_ id: UUID) async throws -> (state: PlanState, runs: [Int: RunRecord]) {
+        let state = PlanState(plan: try await plan(id), version: 0)
+        var runs: [Int: RunRecord] = [:]
+        for (position, product) in state.products.enumerated() {
+            runs[position] = try await self.runs(id, product.id).first
+        }
+        return (state, runs)
+    }
+}
+
+extension [Int: RunRecord] {
+    /// The critical path's inputs: each attempt's recorded times.
+    var attemptSpans: [Int: AttemptSpan] {
+        mapValues { AttemptSpan(queued: $0.queuedAt, started: $0.startedAt, finished: $0.finishedAt) }
+    }
 }
 
 /// A plan over the built-in platforms: `names` in order, C-AMS unless named in `dbxaas` (those
