@@ -24,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.1.0"),
+        // OTLP over HTTP only: the gRPC exporter would add gRPC and HTTP/2 to every build.
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.0.0", traits: ["OTLPHTTP"]),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.1.0"),
@@ -35,6 +38,7 @@ let package = Package(
             name: "FletcherCore",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -82,7 +86,7 @@ let package = Package(
         ),
         .target(
             name: "FletcherHTTP",
-            dependencies: ["CCurl"],
+            dependencies: ["CCurl", .product(name: "Tracing", package: "swift-distributed-tracing")],
             path: "Sources/Adapters/HTTP",
             swiftSettings: swiftSettings
         ),
@@ -210,6 +214,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "OTel", package: "swift-otel"),
                 "FletcherMigrations",
             ],
             swiftSettings: swiftSettings
@@ -297,7 +303,7 @@ let package = Package(
             dependencies: [
                 "fletcher", "FletcherChildProcess", "FletcherClient", "FletcherTestSupport", "FletcherHTTP",
                 "FletcherCore", "FletcherMigrations",
-                "FletcherSimulators", "FletcherCAMS",
+                "FletcherSimulators", "FletcherPlatform", "FletcherCAMS",
                 "FletcherKubernetes",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

@@ -24,6 +24,8 @@ public enum FletcherApplication {
             services: configuration.services, secret: configuration.secretKey, revocations: revoked)
 
         let router = Router()
+        // Outermost: the request's span (continuing a caller's `traceparent`) covers all the rest.
+        router.add(middleware: TracingMiddleware())
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: ProblemMiddleware(routes: document.routes))

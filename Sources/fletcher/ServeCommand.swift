@@ -6,6 +6,7 @@ import FletcherPlugins
 import FletcherServer
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import UnixSignals
 
 struct Serve: AsyncParsableCommand {
@@ -48,6 +49,9 @@ struct Serve: AsyncParsableCommand {
             return logger
         }()
 
+        let traceExport = try TraceExport.start(environment, logger: logger)
+        if traceExport != nil { logger.notice("tracing: spans are exported over OTLP") }
+
         let opened = try await OpenedStore.open(configuration.database, maxConnections: configuration.maxConnections)
         for migration in try await opened.migrate() {
             logger.notice("applied migration \(migration.version) (\(migration.name))")
@@ -81,7 +85,11 @@ struct Serve: AsyncParsableCommand {
                     }
                 }
             })
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        // Services stop in reverse order: the exporter last, so the server's final spans go out.
+        let services: [any Service] = (traceExport.map { [$0] } ?? []) + [app]
+        try await ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        ).run()
     }
 
     private func bootstrapLogging(_ configuration: ServerConfiguration) {

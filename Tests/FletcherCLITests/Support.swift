@@ -68,8 +68,8 @@ func fletcherEnvironment(_ overrides: [String: String]) -> [String: String] {
         "MAX_BODY_BYTES", "PLAN_CACHE_PRODUCTS", "SWAGGER_UI_URL",
     ]
     // Dispatch variables too: a stray `CAMS_URL` in the shell would turn dispatch on in every test;
-    // and the client's: a stray `FLETCHER_URL` would point the client commands elsewhere.
-    let prefixes = ["DISPATCH_", "CAMS_", "DBXAAS_", "KUBERNETES_", "FLETCHER_"]
+    // the client's: a stray `FLETCHER_URL` would point the client commands elsewhere; and tracing's.
+    let prefixes = ["DISPATCH_", "CAMS_", "DBXAAS_", "KUBERNETES_", "FLETCHER_", "OTEL_"]
     let environment = ProcessInfo.processInfo.environment.filter { key, _ in
         !fletcher.contains(key) && !prefixes.contains { key.hasPrefix($0) }
     }

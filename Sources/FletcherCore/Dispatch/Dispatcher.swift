@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import Tracing
 
 /// Hands queued attempts to their platforms (`docs/dispatch.md` §3): claims due outbox items with a
 /// lease, submits them with the run id as idempotency key, retries with backoff, fails the
@@ -76,11 +77,18 @@ public final class Dispatcher: Sendable {
         }
     }
 
+    /// One outbox item, as the root span of its own trace: the platform call and the transaction
+    /// that records its outcome are its children.
     private func process(_ item: OutboxItem, on platform: ComputePlatform) async {
         do {
-            switch item.kind {
-            case .dispatch: try await dispatch(item, on: platform)
-            case .cancel: try await cancel(item, on: platform)
+            try await withSpan("\(item.kind) \(platform.compute)") { span in
+                span.attributes["fletcher.run_id"] = item.runID.lowercasedString
+                span.attributes["fletcher.dataset_id"] = item.datasetID.lowercasedString
+                span.attributes["fletcher.data_product_id"] = item.dataProductID.lowercasedString
+                switch item.kind {
+                case .dispatch: try await dispatch(item, on: platform)
+                case .cancel: try await cancel(item, on: platform)
+                }
             }
         } catch {
             // A store failure: the item keeps its lease and is taken again when that runs out.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Tracing
 
 /// Asks platforms about their live runs every `pollSeconds` and feeds the answers to the core
 /// (`docs/dispatch.md` §3 step 4); also polls single runs at once when a callback or a submit hints.
@@ -79,9 +80,12 @@ public final class Poller: Sendable {
     @discardableResult
     public func poll(_ run: RunRef, on platform: ComputePlatform) async -> Bool {
         do {
-            try await platform.bucket.acquire()
-            let status = try await platform.adapter.status(run)
-            return await apply(status, of: run, on: platform.compute) != nil
+            return try await withSpan("poll \(platform.compute)") { span in
+                span.attributes["fletcher.run_id"] = run.runID.lowercasedString
+                try await platform.bucket.acquire()
+                let status = try await platform.adapter.status(run)
+                return await apply(status, of: run, on: platform.compute) != nil
+            }
         } catch {
             logger.notice(
                 "poll failed",

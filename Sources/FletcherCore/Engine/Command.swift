@@ -16,6 +16,20 @@ public enum Command: Hashable, Sendable {
     case trigger([UUID])
     /// A compute platform's report about one run, applied only while still current (`docs/concepts.md` §3.8).
     case report(RunReport)
+
+    /// The command's name in traces and logs.
+    public var name: String {
+        switch self {
+        case .post: "post"
+        case .update: "update"
+        case .clear: "clear"
+        case .disable: "disable"
+        case .pause: "pause"
+        case .unpause: "unpause"
+        case .trigger: "trigger"
+        case .report: "report"
+        }
+    }
 }
 
 /// What the engine needs besides the plan: who acts, when, and how to name new attempts.

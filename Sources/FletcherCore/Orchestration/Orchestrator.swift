@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Tracing
 
 /// The one path for every change to a plan (`docs/architecture.md`): lock the dataset, take its plan
 /// from the cache when the stored version matches (else load it), run the engine, write only the
@@ -39,6 +40,11 @@ public final class Orchestrator: Sendable {
     /// Applies `command` to the plan of `datasetID` atomically. Throws `CommandError` when the
     /// command is refused (nothing is written), or the store's error when it fails.
     public func execute(_ command: Command, on datasetID: UUID, by actor: String) async throws -> CommandOutcome {
+        try await traced(command.name, datasetID) { try await self.locked(command, on: datasetID, by: actor) }
+    }
+
+    /// `execute` once in its span: waits for the dataset's turn, then runs the transaction.
+    private func locked(_ command: Command, on datasetID: UUID, by actor: String) async throws -> CommandOutcome {
         await gate.enter(datasetID)
         defer { gate.leave(datasetID) }
         let context = EngineContext(actor: actor, now: clock.now(), platforms: platforms, newRunID: newRunID)
@@ -100,6 +106,15 @@ public final class Orchestrator: Sendable {
             transitions: transitions)
     }
 
+    /// Runs `body`, a command's turn on the dataset and its transaction, as one span of the current
+    /// trace (the request's, or the dispatcher's).
+    func traced<T>(_ command: String, _ datasetID: UUID, _ body: () async throws -> T) async throws -> T {
+        try await withSpan("orchestrator \(command)") { span in
+            span.attributes["fletcher.dataset_id"] = datasetID.lowercasedString
+            return try await body()
+        }
+    }
+
     /// After a commit: cache the plan (only now: a failed commit leaves the cache without the
     /// dataset), wake the dispatcher for new work, tell the events streams.
     func committed(_ result: Committed, on datasetID: UUID) {
@@ -124,13 +139,15 @@ public final class Orchestrator: Sendable {
     /// applied in batches, one transaction for all that arrived while the dataset was busy
     /// (`ReportBatch.swift`).
     public func report(_ report: RunReport, on datasetID: UUID, by actor: String) async throws -> ReportResult {
-        if let (cached, version) = cache.product(datasetID, report.dataProductID),
-            let answer = Self.answerWithoutLock(report, cached),
-            try await store.version(of: datasetID) == version
-        {
-            return answer
+        try await traced("report", datasetID) {
+            if let (cached, version) = cache.product(datasetID, report.dataProductID),
+                let answer = Self.answerWithoutLock(report, cached),
+                try await store.version(of: datasetID) == version
+            {
+                return answer
+            }
+            return try await batched(report, on: datasetID, by: actor)
         }
-        return try await batched(report, on: datasetID, by: actor)
     }
 
     /// What `report` comes to when `product` is the stored one, if that needs no write.
