@@ -101,8 +101,13 @@ struct BrowserTests {
                     dbxaas: ["join", "audit"])
                 let posted = try await api.call("POST", "/api/plan", json: plan, token: try await api.token("admin"))
                 #expect(posted.status == 200, "\(posted.text)")
-                try await eventually("every product succeeds") {
-                    try await api.states(factory.datasetID).values.allSatisfy { $0 == .success }
+                do {
+                    try await eventually("every product succeeds") {
+                        try await api.states(factory.datasetID).values.allSatisfy { $0 == .success }
+                    }
+                } catch {
+                    Issue.record(error, "\(await api.describe(factory.datasetID))")
+                    return
                 }
                 // The critical path of the recorded attempts, before the check clears a product.
                 let (state, runs) = try await api.latestAttempts(factory.datasetID)

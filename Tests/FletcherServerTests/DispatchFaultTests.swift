@@ -93,7 +93,7 @@ struct DispatchFaultTests {
     }
 
     @Test func pauseHoldsAQueuedProductBackAndUnpauseReleasesIt() async throws {
-        try await withOneProduct(prepare: { $0.cams.inject([.throttle(retryAfter: 1)], on: .submit) }) {
+        try await withOneProduct(prepare: { $0.cams.inject([.throttle(retryAfter: 3)], on: .submit) }) {
             api, platforms, factory in
             let (dataset, a) = (factory.datasetID, factory.id("A"))
             let token = try await api.token("admin")
@@ -104,10 +104,10 @@ struct DispatchFaultTests {
             let throttled = ContinuousClock.now
             #expect(
                 try await api.call("PUT", "/api/plan/\(dataset.lowercasedString)/pause", token: token).status == 200)
-            // Paused, the retry must not go out once it falls due (1 s after the throttle). Proof
+            // Paused, the retry must not go out once it falls due (3 s after the throttle). Proof
             // that the dispatcher looked: another plan's product, due later, is submitted, and the
             // dispatcher takes due work in the order it fell due.
-            try await Task.sleep(until: throttled + .seconds(1.2))
+            try await Task.sleep(until: throttled + .seconds(3.2))
             var other = PlanFactory()
             _ = try await api.call("POST", "/api/plan", json: dispatchPlan(&other, ["C"]), token: token)
             try await eventually("C, due after A's retry, is submitted") {

@@ -88,6 +88,23 @@ extension API {
         return try reply.decode([RunRecord].self)
     }
 
+    /// Each product's state and attempts, for a failure message: what a wait on the plan saw last.
+    func describe(_ id: UUID) async -> String {
+        do {
+            var lines: [String] = []
+            for product in try await plan(id).dataProducts {
+                let runs = try await runs(id, product.id).map {
+                    "\($0.compute) \($0.state) submits \($0.attempts) submitted \($0.submittedAt.map { "\($0)" } ?? "-")"
+                        + " finished \($0.finishedAt.map { "\($0)" } ?? "-") \($0.lastError ?? "")"
+                }
+                lines.append("\(product.name): \(product.state) runs \(runs)")
+            }
+            return lines.joined(separator: "\n")
+        } catch {
+            return "(the plan could not be read: \(error))"
+        }
+    }
+
     /// States by product name.
     func states(_ id: UUID) async throws -> [String: State] {
         Dictionary(uniqueKeysWithValues: try await plan(id).dataProducts.map { ($0.name, $0.state) })
