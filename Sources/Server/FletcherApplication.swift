@@ -27,6 +27,7 @@ public enum FletcherApplication {
         // Outermost: the request's span (continuing a caller's `traceparent`) covers all the rest.
         router.add(middleware: TracingMiddleware())
         router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: ProblemMiddleware(routes: document.routes))
         addOperationalRoutes(to: router, store: orchestrator.store)

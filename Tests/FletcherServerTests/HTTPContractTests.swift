@@ -74,6 +74,11 @@ struct HTTPContractTests {
             #expect(page.status == 404 && page.header("Content-Type") == "text/html; charset=utf-8")
             #expect(page.text.contains("&lt;page&gt;") && !page.text.contains("<page>"))
             #expect(page.text.contains("href=\"/\""))
+            // Every answer, error or not, page or JSON, carries the security headers.
+            for answer in [unknown, wrongMethod, page, try await api.call("GET", "/healthz")] {
+                #expect(answer.header("X-Content-Type-Options") == "nosniff")
+                #expect(answer.header("Content-Security-Policy") == "default-src 'self'; frame-ancestors 'none'")
+            }
         }
     }
 

@@ -3,6 +3,7 @@ import FletcherCore
 import Foundation
 import HummingbirdBcrypt
 import JWTKit
+import Synchronization
 
 /// Issues and checks bearer tokens (`docs/api.md` §3): services log in with their key, receive a JWT
 /// (HS256, one hour), and every protected call is checked against the roles the service has in
@@ -20,6 +21,9 @@ final class Authenticator: Sendable {
     private let decoyHash: String
     /// Tokens ended by a logout before they expire.
     let revocations: TokenRevocations
+    /// Tokens whose signature and claims verified: the service each names and when it expires.
+    private let verified = Mutex<[String: (service: String, expiry: Date)]>([:])
+    static let verifiedLimit = 10_000
 
     init(services: [ServiceAccount], secret: [UInt8], revocations: TokenRevocations) async {
         self.revocations = revocations
@@ -51,7 +55,7 @@ final class Authenticator: Sendable {
     }
 
     /// Who sent the request, from its `Authorization` header (nil when there is none).
-    func identify(authorization: String?) async -> Caller {
+    func identify(authorization: String?, now: Date = Date()) async -> Caller {
         guard let authorization else { return .anonymous }
         let parts = authorization.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
@@ -59,14 +63,32 @@ final class Authenticator: Sendable {
         }
         do {
             let token = String(parts[1]).trimmingCharacters(in: .whitespaces)
-            let claims = try await keys.verify(token, as: Claims.self)
+            let service = try await verifiedService(token, now: now)
             guard !revocations.isRevoked(token) else { return .invalid("the token was ended by a logout") }
-            return .service(claims.sub.value)
+            return .service(service)
         } catch let error as JWTError where error.errorType == .claimVerificationFailure {
             return .invalid("the token has expired or was not issued by Fletcher")
         } catch {
             return .invalid("the token is malformed or its signature does not verify")
         }
+    }
+
+    /// The service a token names once its signature and claims verify. A client sends the same
+    /// token for its whole hour, so a verified one is remembered until it expires: the next request
+    /// skips the signature check and the decoding of its claims.
+    private func verifiedService(_ token: String, now: Date) async throws -> String {
+        if let known = verified.withLock({ $0[token] }), known.expiry > now { return known.service }
+        let claims = try await keys.verify(token, as: Claims.self)
+        // Judged by `now`, as a remembered token is.
+        guard claims.exp.value > now else {
+            throw JWTError.claimVerificationFailure(failedClaim: claims.exp, reason: "expired")
+        }
+        verified.withLock { verified in
+            // A bound against a flood of distinct valid tokens; starting over costs one check each.
+            if verified.count >= Self.verifiedLimit { verified.removeAll(keepingCapacity: true) }
+            verified[token] = (claims.sub.value, claims.exp.value)
+        }
+        return claims.sub.value
     }
 
     /// Ends a token before it expires (a logout), on every instance. A token that no longer
