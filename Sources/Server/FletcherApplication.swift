@@ -53,7 +53,7 @@ public enum FletcherApplication {
             middlewares: [
                 AuthenticationMiddleware(authenticator: authenticator, rules: document.access),
                 QueryParameterMiddleware(routes: document.routes),
-                RequestBodyMiddleware(limit: configuration.maxBodyBytes),
+                RequestBodyMiddleware(limit: configuration.maxBodyBytes, routes: document.routes),
                 PlanResponseMiddleware(),
             ])
 

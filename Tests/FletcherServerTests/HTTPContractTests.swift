@@ -11,7 +11,8 @@ struct HTTPContractTests {
     @Test func bodiesMustBeJSONWithinTheLimitAndShallow() async throws {
         try await withFletcher(environment: ["MAX_BODY_BYTES": "2048"]) { api in
             let token = try await api.token("admin")
-            let plan = planJSON(UUID().lowercasedString, [], [])
+            let dataset = UUID().lowercasedString
+            let plan = planJSON(dataset, [], [])
             let noType = try await api.call("POST", "/api/plan", body: plan, token: token, contentType: nil)
             #expect(noType.status == 415 && noType.header("Content-Type") == "application/problem+json")
             let wrongType = try await api.call("POST", "/api/plan", body: plan, token: token, contentType: "text/plain")
@@ -19,6 +20,13 @@ struct HTTPContractTests {
             let charset = try await api.call(
                 "POST", "/api/plan", body: plan, token: token, contentType: "application/json; charset=utf-8")
             #expect(charset.status == 200)
+            // Where the document requires a body, none at all is a 400 saying so; where it takes
+            // none, none is right.
+            for path in ["/api/plan", "/api/data_product/\(UUID().lowercasedString)/update"] {
+                let empty = try await api.call(path == "/api/plan" ? "POST" : "PUT", path, token: token)
+                #expect(empty.status == 400 && empty.detail == "A JSON request body is required", "\(path)")
+            }
+            #expect(try await api.call("PUT", "/api/plan/\(dataset)/pause", token: token).status == 200)
 
             let big = planJSON(
                 UUID().lowercasedString, [], [], extra: "\"" + String(repeating: "x", count: 4000) + "\"")

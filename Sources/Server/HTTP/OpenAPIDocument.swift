@@ -80,6 +80,8 @@ struct RouteTable: Sendable {
     }
 
     let routes: [Route]
+    /// The operations whose request body the document marks required, by operation id.
+    let requiredBodies: Set<String>
 
     /// The keys of a path item that hold operations.
     static let methods: Set<String> = ["get", "put", "post", "delete", "patch"]
@@ -91,6 +93,15 @@ struct RouteTable: Sendable {
             guard let reference = schema?["$ref"] as? String else { return schema }
             return schemas[String(reference.split(separator: "/").last ?? "")] as? [String: Any]
         }
+        requiredBodies = Set(
+            paths.values.flatMap { operations in
+                operations.compactMap { method, value -> String? in
+                    guard Self.methods.contains(method), let operation = value as? [String: Any],
+                        (operation["requestBody"] as? [String: Any])?["required"] as? Bool == true
+                    else { return nil }
+                    return operation["operationId"] as? String
+                }
+            })
         routes = paths.map { path, operations in
             let methods = operations.keys.filter(Self.methods.contains)
             let parameters = operations.values.compactMap { $0 as? [String: Any] }

@@ -54,7 +54,12 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as any HTTPResponseError where error.status.code < 500:
             return Problem(status: error.status, detail: error.status.reasonPhrase).response()
         case let error as any HTTPResponseConvertible where error.httpStatus.code < 500:
-            return Problem(status: error.httpStatus, detail: detail(for: error, request: request)).response()
+            // The OpenAPI runtime's own request errors (its error type is internal; its status and
+            // description are public). A missing body is refused earlier, by `RequestBodyMiddleware`.
+            let detail =
+                error.httpStatus == .unsupportedMediaType
+                ? APIError.unsupportedMediaType.detail : String(describing: error)
+            return Problem(status: error.httpStatus, detail: detail).response()
         default:
             context.logger.error(
                 "request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
@@ -79,14 +84,6 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         return Problem(status: .notFound, detail: "No such resource: \(request.method.rawValue) \(path)").response()
     }
 
-    /// Request errors the OpenAPI runtime raises (its error type is internal; the status and the
-    /// description are public), restated so that they name the field.
-    private func detail(for error: any HTTPResponseConvertible, request: Request) -> String {
-        let text = String(describing: error)
-        if error.httpStatus == .unsupportedMediaType { return APIError.unsupportedMediaType.detail }
-        if text.hasPrefix("Missing required request body") { return "A JSON request body is required" }
-        return text
-    }
 }
 
 /// RFC 9457 problem details.

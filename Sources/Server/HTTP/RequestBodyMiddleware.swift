@@ -4,15 +4,22 @@ import HTTPTypes
 import OpenAPIRuntime
 
 /// Guards every API request body before the generated code decodes it, and after the caller is
-/// authenticated: JSON only (415), at most `MAX_BODY_BYTES` (413), nested at most 64 levels (400).
+/// authenticated: present where the document requires one (400), JSON only (415), at most
+/// `MAX_BODY_BYTES` (413), nested at most 64 levels (400).
 struct RequestBodyMiddleware: ServerMiddleware {
     let limit: Int
+    let routes: RouteTable
 
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
-        guard let body, Self.hasBody(request) else { return try await next(request, nil, metadata) }
+        guard let body, Self.hasBody(request) else {
+            if routes.requiredBodies.contains(operationID) {
+                throw APIError.badRequest("A JSON request body is required")
+            }
+            return try await next(request, nil, metadata)
+        }
         guard Self.isJSON(request.headerFields[.contentType]) else { throw APIError.unsupportedMediaType }
         let tooLarge = APIError(
             status: .contentTooLarge, detail: "The request body is larger than the limit of \(limit) bytes")
