@@ -12,9 +12,11 @@ struct SlowClientTests {
         let environment = ["HTTP_HEADER_TIMEOUT_SECONDS": "1", "HTTP_IDLE_TIMEOUT_SECONDS": "30"]
         try await withFletcher(environment: environment) { api in
             let port = try #require(Int(api.base.split(separator: ":").last ?? ""))
+            // Before the first connection: each is closed a timeout after it was opened, so the
+            // last closes at least a timeout after this.
+            let started = ContinuousClock.now
             let sockets = try await onThread { try (0..<300).map { _ in try HalfRequest(port: port) } }
             defer { for socket in sockets { socket.close() } }
-            let started = ContinuousClock.now
             // Served while 300 connections sit there half-sent.
             for _ in 0..<5 { #expect(try await api.call("GET", "/healthz").status == 200) }
             let closed = try await onThread { HalfRequest.closed(sockets, within: .seconds(10)) }

@@ -74,7 +74,9 @@ struct MigrationTests {
 
     /// Runs SQL through the sqlite3 command-line shell, as an operator (or another program) would.
     @discardableResult
+    /// The sqlite3 shell waits for a lock as the stores do (its default is to fail at once): a
+    /// store just released may still be closing its connection, checkpointing the WAL.
     private func sqlite(_ path: String, _ sql: String) async throws -> String {
-        try await runChecked(["sqlite3", path, sql])
+        try await runChecked(["sqlite3", "-cmd", ".timeout 10000", path, sql])
     }
 }
