@@ -231,6 +231,7 @@ let package = Package(
             name: "FletcherPostgres",
             dependencies: [
                 "FletcherCore", "FletcherMigrations", "CLibPQ", .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/Storage/Postgres",
             swiftSettings: swiftSettings
@@ -265,6 +266,8 @@ let package = Package(
             name: "FletcherStoreTests",
             dependencies: [
                 "FletcherCore", "FletcherSQLite", "FletcherPostgres", "FletcherMigrations", "FletcherTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -85,8 +85,9 @@ struct Serve: AsyncParsableCommand {
                     }
                 }
             })
-        // Services stop in reverse order: the exporter last, so the server's final spans go out.
-        let services: [any Service] = (traceExport.map { [$0] } ?? []) + [app]
+        // Services stop in reverse order: the server (with what uses the store) first, then the
+        // store, once its calls in flight are done; the exporter last, so the final spans go out.
+        let services: [any Service] = [traceExport, opened.lifecycle].compactMap { $0 } + [app]
         try await ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         ).run()

@@ -1,13 +1,16 @@
 import FletcherCore
 import FletcherTestSupport
 import Foundation
+import Logging
+import ServiceLifecycle
 import Testing
 
 @testable import FletcherPostgres
 
 /// The PostgreSQL pool under pressure: callers waiting for a connection can give up (their task
 /// is cancelled, as when an HTTP client goes away) without leaving anything behind, and the pool
-/// serves the next callers as if nothing happened.
+/// serves the next callers as if nothing happened; and it closes at shutdown without cutting
+/// short the calls it has started.
 @Suite("PostgreSQL connection pool", .enabled(if: Backend.available.contains(.postgres)))
 struct PGPoolTests {
     @Test func waitersThatAreCancelledLeaveNothingBehind() async throws {
@@ -60,6 +63,32 @@ struct PGPoolTests {
             return try await group.reduce(into: [Int64?]()) { $0.append($1) }
         }
         #expect(later == Array(repeating: 1, count: 20))
+    }
+
+    /// Run as a service, the pool closes at graceful shutdown without failing the call that holds
+    /// a connection: that call finishes, new ones are refused at once, and then the threads stop.
+    @Test func gracefulShutdownLetsTheCallInFlightFinish() async throws {
+        let directory = try TemporaryDirectory()
+        let database = try await TestDatabase.make(.postgres, in: directory)
+        let store = try #require(try await database.open(maxConnections: 2) as? PostgresPlanStore)
+        let group = ServiceGroup(configuration: .init(services: [store], logger: Logger(label: "test")))
+        let running = Task { try await group.run() }
+        let inFlight = Task { try await store.pool.query("SELECT 'finished' FROM pg_sleep(2)").first?[0] }
+        try await eventually("the slow call holds a connection") { store.pool.lent == 1 }
+
+        await group.triggerGracefulShutdown()
+        try await eventually("new calls are refused") {
+            do {
+                _ = try await store.pool.query("SELECT 1")
+                return false
+            } catch let error as StoreUnavailable {
+                return error.reason == "Fletcher is shutting down"
+            }
+        }
+        #expect(store.pool.lent == 1, "the slow call is still running")
+        #expect(try await inFlight.value == "finished")
+        try await running.value
+        await #expect(throws: StoreUnavailable.self) { _ = try await store.pool.query("SELECT 1") }
     }
 
     /// libpq never shrinks its buffers: a connection that sent a very large statement is replaced

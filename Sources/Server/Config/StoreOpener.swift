@@ -3,10 +3,14 @@ import FletcherMigrations
 import FletcherPostgres
 import FletcherSQLite
 import Foundation
+import ServiceLifecycle
 
 /// Opens the store `DATABASE_URL` names, with low-level failures turned into one clear line.
 public struct OpenedStore: Sendable {
     public let store: any FletcherStore
+    /// What must run in the server's service group, before the services that use the store, so
+    /// the store closes after them (PostgreSQL's connection pool); nil when nothing must.
+    public let lifecycle: (any Service)?
     /// Applies this build's migrations; returns the ones applied now.
     public let migrate: @Sendable () async throws -> [Migration]
 
@@ -18,13 +22,17 @@ public struct OpenedStore: Sendable {
         switch url {
         case .sqlite(let path):
             let store = try await describingFailures(url) { try await SQLitePlanStore.open(path: path) }
-            return OpenedStore(store: store) { try await describingFailures(url) { try await store.migrate() } }
+            return OpenedStore(store: store, lifecycle: nil) {
+                try await describingFailures(url) { try await store.migrate() }
+            }
         case .postgres(let conninfo):
             var attempt = 1
             while true {
                 do {
                     let store = try await PostgresPlanStore.open(conninfo: conninfo, maxConnections: maxConnections)
-                    return OpenedStore(store: store) { try await describingFailures(url) { try await store.migrate() } }
+                    return OpenedStore(store: store, lifecycle: store) {
+                        try await describingFailures(url) { try await store.migrate() }
+                    }
                 } catch let error as StoreUnavailable {
                     guard attempt < attempts else {
                         throw ConfigurationError(

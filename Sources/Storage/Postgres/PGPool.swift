@@ -1,5 +1,6 @@
 import FletcherCore
 import Metrics
+import ServiceLifecycle
 import Synchronization
 
 /// A bounded pool of pipelined libpq connections (`MAX_CONNECTIONS`) spread over one or two
@@ -9,6 +10,10 @@ import Synchronization
 /// calls fail fast with `StoreUnavailable`, and the next call after it is back reconnects by
 /// itself. Waiting for a free connection ends when the waiting task is cancelled, or after
 /// `acquireTimeout` with `StoreUnavailable` (503 and `Retry-After` for an API client).
+///
+/// Run as a `Service`, the pool closes at graceful shutdown without cutting work short: it
+/// refuses new callers, lets those holding a connection finish (for at most `drainTimeout`), and
+/// then stops its threads.
 final class PGPool: Sendable {
     /// One connection place, bound to a loop. `connection` is only touched on that loop.
     final class Slot: @unchecked Sendable {
@@ -45,10 +50,15 @@ final class PGPool: Sendable {
         var abandoned: [Int: any Error] = [:]
         var nextWaiter = 0
         var started = false
+        var closing = false
+        /// Resumed when the last lent connection comes back after `closing` was set.
+        var drained: CheckedContinuation<Void, Never>?
     }
 
     static let defaultAcquireTimeout: Duration = .seconds(5)
     static let connectTimeout: Duration = .seconds(5)
+    /// How long a graceful shutdown waits for the calls holding a connection.
+    static let drainTimeout: Duration = .seconds(10)
 
     let conninfo: String
     let acquireTimeout: Duration
@@ -67,13 +77,48 @@ final class PGPool: Sendable {
 
     deinit { shutdown() }
 
-    /// Stops the loop threads; connections close and calls in flight fail.
+    /// Refuses new callers and stops the loop threads at once; connections close and calls in
+    /// flight fail.
     func shutdown() {
+        for waiter in refuseNewCallers() { waiter.continuation.resume(throwing: Self.closed) }
         for loop in loops { loop.stop() }
+    }
+
+    /// Refuses new callers, waits (at most `limit`) until every lent connection is back, then
+    /// stops the loop threads.
+    func drainAndShutdown(within limit: Duration) async {
+        for waiter in refuseNewCallers() { waiter.continuation.resume(throwing: Self.closed) }
+        let timeout = Task {
+            try await Task.sleep(for: limit)
+            state.withLock { $0.drained.take() }?.resume()
+        }
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state in
+                guard state.idle.count < slots.count else { return true }
+                state.drained = continuation
+                return false
+            }
+            if done { continuation.resume() }
+        }
+        timeout.cancel()
+        shutdown()
+    }
+
+    private static var closed: StoreUnavailable { StoreUnavailable(reason: "Fletcher is shutting down") }
+
+    private func refuseNewCallers() -> [Waiter] {
+        state.withLock { state in
+            state.closing = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
     }
 
     /// Callers waiting for a connection (for tests: a cancelled waiter must not stay behind).
     var waiting: Int { state.withLock { $0.waiters.count } }
+
+    /// Connections lent to callers now.
+    var lent: Int { state.withLock { slots.count - $0.idle.count } }
 
     /// A loop for work outside the pool (a listener's connection).
     var listenerLoop: PGLoop {
@@ -146,17 +191,19 @@ final class PGPool: Sendable {
         let started = ContinuousClock.now
         let index = try await take()
         waited.recordNanoseconds((ContinuousClock.now - started).inNanoseconds)
-        inUse.record(state.withLock { slots.count - $0.idle.count })
+        inUse.record(lent)
         return index
     }
 
     private func take() async throws -> Int {
-        if let index = state.withLock({ $0.idle.popLast() }) { return index }
-        let id = state.withLock { state in
+        let (index, id): (Int?, Int) = try state.withLock { state in
+            guard !state.closing else { throw Self.closed }
+            if let index = state.idle.popLast() { return (index, 0) }
             state.nextWaiter += 1
             state.arriving.insert(state.nextWaiter)
-            return state.nextWaiter
+            return (nil, state.nextWaiter)
         }
+        if let index { return index }
         let timeout = Task {
             try await Task.sleep(for: acquireTimeout)
             abandon(
@@ -170,6 +217,7 @@ final class PGPool: Sendable {
                 let ready: Result<Int, any Error>? = state.withLock { state in
                     state.arriving.remove(id)
                     if let error = state.abandoned.removeValue(forKey: id) { return .failure(error) }
+                    if state.closing { return .failure(Self.closed) }
                     if let index = state.idle.popLast() { return .success(index) }
                     state.waiters.append(Waiter(id: id, continuation: continuation))
                     return nil
@@ -194,14 +242,25 @@ final class PGPool: Sendable {
     }
 
     private func release(_ index: Int) {
-        let waiter: Waiter? = state.withLock { state in
+        let (waiter, drained): (Waiter?, CheckedContinuation<Void, Never>?) = state.withLock { state in
             if state.waiters.isEmpty {
                 state.idle.append(index)
-                return nil
+                return (nil, state.idle.count == slots.count ? state.drained.take() : nil)
             }
-            return state.waiters.removeFirst()
+            return (state.waiters.removeFirst(), nil)
         }
         waiter?.continuation.resume(returning: index)
-        inUse.record(state.withLock { slots.count - $0.idle.count })
+        drained?.resume()
+        inUse.record(lent)
+    }
+}
+
+extension PGPool: Service {
+    /// Starts the loop threads (unless a call already has) and closes the pool at graceful
+    /// shutdown, letting calls in flight finish.
+    func run() async throws {
+        startIfNeeded()
+        try? await gracefulShutdown()
+        await drainAndShutdown(within: Self.drainTimeout)
     }
 }

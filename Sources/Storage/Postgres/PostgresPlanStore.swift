@@ -1,6 +1,7 @@
 import FletcherCore
 import FletcherMigrations
 import Foundation
+import ServiceLifecycle
 
 /// The production store: PostgreSQL through libpq, safe for several Fletcher instances on one
 /// database. Every mutation locks its dataset for the length of one short transaction.
@@ -31,7 +32,8 @@ public final class PostgresPlanStore: PlanStore {
         administration = PGAdministration(conninfo: conninfo)
     }
 
-    /// Stops the store's loop threads and closes its connections.
+    /// Stops the store's loop threads and closes its connections at once; calls in flight fail.
+    /// (Run as a `Service`, the store closes gracefully instead.)
     public func close() {
         pool.shutdown()
     }
@@ -90,5 +92,14 @@ extension PostgresPlanStore {
     /// A listener on this store's database (a connection of its own, outside the pool).
     public func listen(channel: String) -> PGListener {
         PGListener(conninfo: pool.conninfo, channel: channel, loop: pool.listenerLoop)
+    }
+}
+
+extension PostgresPlanStore: Service {
+    /// Keeps the store open until graceful shutdown; then it refuses new calls with
+    /// `StoreUnavailable`, lets the ones holding a connection finish, and closes. In a service
+    /// group it belongs before the services that use it, which then stop first.
+    public func run() async throws {
+        try await pool.run()
     }
 }
