@@ -73,8 +73,7 @@ struct ServeTests {
 /// A `fletcher` process whose standard output is read line by line while it runs.
 final class LiveProcess: Sendable {
     private let process: ChildProcess
-    /// Kept for as long as the process: its read handler lives with it.
-    private let reader: FileHandle
+    private let reader: OutputReader
     private let lines: AsyncStream<String>
     private let buffer = OutputBuffer()
 
@@ -86,25 +85,16 @@ final class LiveProcess: Sendable {
         let (lines, continuation) = AsyncStream.makeStream(of: String.self)
         self.lines = lines
         let buffer = buffer
-        reader = FileHandle(fileDescriptor: process.output, closeOnDealloc: false)
-        reader.readabilityHandler = { handle in
-            let data = handle.availableData
-            guard !data.isEmpty else {
-                continuation.finish()
-                handle.readabilityHandler = nil
-                return
-            }
-            let text = String(decoding: data, as: UTF8.self)
-            let complete = buffer.append(text)
-            for line in complete { continuation.yield(line) }
+        reader = OutputReader(process.output, ended: { continuation.finish() }) { data in
+            for line in buffer.append(String(decoding: data, as: UTF8.self)) { continuation.yield(line) }
+            return true
         }
     }
 
     /// A server the test did not stop (it failed, or threw on the way) is not left running.
     deinit {
         process.kill()
-        let process = process
-        Thread { process.wait() }.start()
+        reap(process, readers: [reader])
     }
 
     var output: String { buffer.all }

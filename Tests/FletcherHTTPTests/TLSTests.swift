@@ -90,8 +90,7 @@ struct TestPKI {
 /// `openssl s_server -www` on an ephemeral loopback port, answering every GET with 200.
 final class OpenSSLServer: Sendable {
     private let process: ChildProcess
-    /// Kept for as long as the server: its read handler lives with it.
-    private let output: FileHandle
+    private let output: OutputReader
     private let ready: AsyncStream<Int>
 
     init(pki: TestPKI, requireClientCertificate: Bool) throws {
@@ -106,17 +105,13 @@ final class OpenSSLServer: Sendable {
         let (ready, continuation) = AsyncStream.makeStream(of: Int.self)
         self.ready = ready
         // s_server prints "ACCEPT 127.0.0.1:PORT" once it listens.
-        output = FileHandle(fileDescriptor: process.output, closeOnDealloc: false)
-        output.readabilityHandler = { handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
-            if let match = text.firstMatch(of: /ACCEPT [0-9.]+:(\d+)/) {
-                handle.readabilityHandler = nil
-                continuation.yield(Int(match.1)!)
-                continuation.finish()
-            } else if text.isEmpty {
-                handle.readabilityHandler = nil
-                continuation.finish()
+        output = OutputReader(process.output, ended: { continuation.finish() }) { data in
+            guard let match = String(decoding: data, as: UTF8.self).firstMatch(of: /ACCEPT [0-9.]+:(\d+)/) else {
+                return true
             }
+            continuation.yield(Int(match.1)!)
+            continuation.finish()
+            return false
         }
     }
 
@@ -128,7 +123,6 @@ final class OpenSSLServer: Sendable {
     /// Kills the server; a thread of its own reaps it.
     func stop() {
         process.kill()
-        let process = process
-        Thread { process.wait() }.start()
+        reap(process, readers: [output])
     }
 }

@@ -1,4 +1,5 @@
 import FletcherChildProcess
+import FletcherTestSupport
 import Foundation
 import Synchronization
 
@@ -21,8 +22,7 @@ final class EventStream: Sendable {
     }
 
     private let process: ChildProcess
-    /// Kept for as long as the stream: their read handlers live with them.
-    private let outputs: [FileHandle]
+    private let readers: [OutputReader]
     private let received = Received()
 
     /// The response head curl printed.
@@ -33,13 +33,7 @@ final class EventStream: Sendable {
             "curl", ["-sN", "-D", "/dev/stderr"] + (lastEventID.map { ["-H", "Last-Event-ID: \($0)"] } ?? []) + [url])
         process.closeInput()
         let received = received
-        outputs = [process.output, process.errors].map { FileHandle(fileDescriptor: $0, closeOnDealloc: false) }
-        outputs[0].readabilityHandler = { handle in
-            let data = handle.availableData
-            guard !data.isEmpty else {
-                handle.readabilityHandler = nil
-                return
-            }
+        let events = OutputReader(process.output) { data in
             let blocks = received.pending.withLock { text -> [Substring] in
                 text += String(decoding: data, as: UTF8.self)
                 var parts = text.components(separatedBy: "\n\n")
@@ -60,15 +54,13 @@ final class EventStream: Sendable {
                     received.events.withLock { $0.all.append(event) }
                 }
             }
+            return true
         }
-        outputs[1].readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-            } else {
-                received.head.withLock { $0 += String(decoding: data, as: UTF8.self) }
-            }
+        let head = OutputReader(process.errors) { data in
+            received.head.withLock { $0 += String(decoding: data, as: UTF8.self) }
+            return true
         }
+        readers = [events, head]
     }
 
     /// The next event, or nil when none came within `timeout` (checked every 10 ms).
@@ -89,7 +81,6 @@ final class EventStream: Sendable {
     /// Stops curl; a thread of its own reaps it.
     func close() {
         process.kill(SIGTERM)
-        let process = process
-        Thread { process.wait() }.start()
+        reap(process, readers: readers)
     }
 }
