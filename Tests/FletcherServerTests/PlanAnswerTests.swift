@@ -38,6 +38,34 @@ struct PlanAnswerTests {
         }
     }
 
+    /// A `Prefer: return=minimal` answer is written by Fletcher's own writer, not the runtime's
+    /// encoder: the same bytes, every changed product, the new version.
+    @Test func minimalAnswersAreTheEncodersBytes() async throws {
+        struct Minimal: Codable {
+            let changes: [DataProduct]
+            let version: Int64
+        }
+        try await withFletcher { api in
+            let token = try await api.token("admin")
+            var factory = PlanFactory()
+            let plan = factory.plan(["A", "B", "C"], [("A", "B"), ("A", "C")])
+            _ = try await api.call("POST", "/api/plan", json: plan, token: token)
+            let dataset = factory.datasetID.lowercasedString
+            let a = factory.id("A").lowercasedString
+            let reply = try await api.call(
+                "PUT", "/api/data_product/\(dataset)/update", body: #"[{"id": "\#(a)", "state": "success"}]"#,
+                token: token, headers: [("Prefer", "respond-async,  return=minimal ")])
+            #expect(reply.status == 200, "\(reply.text.prefix(200))")
+            #expect(reply.header("Content-Length") == String(reply.body.count))
+            let minimal = try JSONDecoder().decode(Minimal.self, from: Data(reply.body))
+            #expect(minimal.version == 2)
+            #expect(minimal.changes.map(\.name) == ["A", "B", "C"])
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            #expect(Array(try encoder.encode(minimal)) == reply.body, "what JSONEncoder writes for the answer")
+        }
+    }
+
     static func expectEncodersBytes(_ reply: API.Reply, products: Int) throws {
         #expect(reply.status == 200, "\(reply.text.prefix(200))")
         #expect(reply.header("Content-Length") == String(reply.body.count))

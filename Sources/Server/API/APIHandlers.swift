@@ -137,13 +137,19 @@ struct APIHandlers: APIProtocol {
         }
         let outcome = try await orchestrator.execute(command, on: datasetID, by: actor)
         MemoryRelease.afterCommand(changingRows: outcome.changes.count)
-        let minimal = prefer?.split(separator: ",").contains {
-            $0.trimmingCharacters(in: .whitespaces) == "return=minimal"
-        }
+        let minimal = prefer?.split(separator: ",").contains { $0.trimmingBlanks == "return=minimal" }
         let body: MutationBody =
             minimal == true
-            ? .minimal(version: outcome.version, changes: outcome.changes) : .plan(Self.answer(outcome.state))
+            ? Self.minimalAnswer(version: outcome.version, changes: outcome.changes) : .plan(Self.answer(outcome.state))
         return .init(body: .json(body))
+    }
+
+    /// The minimal answer: a placeholder when `PlanResponseMiddleware` writes it, else itself.
+    private static func minimalAnswer(version: Int64, changes: [DataProduct]) -> MutationBody {
+        guard PlanResponseMiddleware.offer(version: version, changes: changes) else {
+            return .minimal(version: version, changes: changes)
+        }
+        return .minimal(version: version, changes: [])
     }
 
     /// The plan to answer with: a placeholder when `PlanResponseMiddleware` writes the plan's

@@ -29,3 +29,22 @@ enum MutationBody: Codable, Hashable, Sendable {
         }
     }
 }
+
+extension MutationBody {
+    /// `.minimal`'s JSON as `JSONEncoder` writes it with sorted keys, written by `JSONWriter`.
+    static func minimalJSON(version: Int64, changes: [DataProduct]) -> [UInt8] {
+        var writer = JSONWriter(capacity: 64 + 320 * changes.count)
+        writer.raw("{")
+        writer.key("changes")
+        writer.raw("[")
+        for (index, product) in changes.enumerated() {
+            if index > 0 { writer.raw(",") }
+            product.write(to: &writer)
+        }
+        writer.raw("],")
+        writer.key("version")
+        writer.int(version)
+        writer.raw("}")
+        return writer.bytes
+    }
+}

@@ -3,28 +3,45 @@ import HTTPTypes
 import OpenAPIRuntime
 import Synchronization
 
-/// Answers with a whole plan from the plan cache's row encodings (`PlanJSON`), streamed in
-/// pieces, instead of through the OpenAPI runtime's `JSONEncoder`, which costs O(plan) per answer
-/// and dominated every answer about a big plan (`docs/architecture.md`, Plan cache).
+/// Answers about a plan with JSON Fletcher writes itself instead of through the OpenAPI runtime's
+/// `JSONEncoder`: a whole plan from the plan cache's row encodings (`PlanJSON`), streamed in
+/// pieces, and a `Prefer: return=minimal` answer from `JSONWriter`. The encoder costs O(plan) per
+/// whole-plan answer, which dominated every answer about a big plan, and was a tenth of the
+/// server's CPU time on a small update (`docs/architecture.md`, Plan cache).
 ///
-/// The generated handlers must return a `Codable` body. A handler that answers with a plan offers
-/// the plan's JSON here (`offer`) and, when it was taken, returns a placeholder the runtime
-/// encodes; this middleware then replaces that body with the offered bytes. Without the middleware
-/// `offer` declines and the handler returns the real plan: slower, never wrong.
+/// The generated handlers must return a `Codable` body. A handler offers its answer here
+/// (`offer`) and, when it was taken, returns a placeholder the runtime encodes; this middleware
+/// then replaces that body with the offered bytes. Without the middleware `offer` declines and the
+/// handler returns the real value: slower, never wrong.
 struct PlanResponseMiddleware: ServerMiddleware {
     /// The size of the pieces a plan is written in.
     static let pieceSize = 64 * 1024
 
+    enum Answer: Sendable {
+        case plan(PlanJSON)
+        case written([UInt8])
+    }
+
     final class Slot: Sendable {
-        let json = Mutex<PlanJSON?>(nil)
+        let answer = Mutex<Answer?>(nil)
     }
 
     @TaskLocal static var slot: Slot?
 
     /// Takes `json` as the answer of the current request, if this middleware is serving it.
     static func offer(_ json: PlanJSON) -> Bool {
+        offer(.plan(json))
+    }
+
+    /// Takes the minimal answer to a command, if this middleware is serving the request.
+    static func offer(version: Int64, changes: [DataProduct]) -> Bool {
+        guard slot != nil else { return false }
+        return offer(.written(MutationBody.minimalJSON(version: version, changes: changes)))
+    }
+
+    private static func offer(_ answer: Answer) -> Bool {
         guard let slot else { return false }
-        slot.json.withLock { $0 = json }
+        slot.answer.withLock { $0 = answer }
         return true
     }
 
@@ -34,10 +51,18 @@ struct PlanResponseMiddleware: ServerMiddleware {
     ) async throws -> (HTTPResponse, HTTPBody?) {
         let slot = Slot()
         var (response, encoded) = try await Self.$slot.withValue(slot) { try await next(request, body, metadata) }
-        guard let json = slot.json.withLock({ $0 }) else { return (response, encoded) }
+        let answer = slot.answer.withLock { $0 }
         // The runtime stated the placeholder's length.
-        response.headerFields[.contentLength] = String(json.count)
-        return (response, Self.body(json))
+        switch answer {
+        case nil:
+            return (response, encoded)
+        case .plan(let json):
+            response.headerFields[.contentLength] = String(json.count)
+            return (response, Self.body(json))
+        case .written(let bytes):
+            response.headerFields[.contentLength] = String(bytes.count)
+            return (response, HTTPBody(bytes))
+        }
     }
 
     static func body(_ json: PlanJSON) -> HTTPBody {

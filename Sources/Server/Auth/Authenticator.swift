@@ -62,7 +62,7 @@ final class Authenticator: Sendable {
             return .invalid("the Authorization header must be 'Bearer <token>'")
         }
         do {
-            let token = String(parts[1]).trimmingCharacters(in: .whitespaces)
+            let token = String(parts[1].trimmingBlanks)
             let service = try await verifiedService(token, now: now)
             guard !revocations.isRevoked(token) else { return .invalid("the token was ended by a logout") }
             return .service(service)

@@ -44,7 +44,7 @@ struct RequestBodyMiddleware: ServerMiddleware {
     /// `application/json`, with or without parameters such as `charset=utf-8`.
     static func isJSON(_ contentType: String?) -> Bool {
         guard let contentType else { return false }
-        let mediaType = contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        let mediaType = contentType.split(separator: ";").first?.trimmingBlanks.lowercased()
         return mediaType == "application/json"
     }
 }
