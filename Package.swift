@@ -60,6 +60,7 @@ let package = Package(
                 .embedInCode("postgres/0005_state_counts.postgres.sql"),
                 .embedInCode("sqlite/0005_revoked_token.sqlite.sql"),
                 .embedInCode("postgres/0006_revoked_token.postgres.sql"),
+                .embedInCode("postgres/0007_search_table.postgres.sql"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -41,6 +41,7 @@ public enum Migrations {
         Migration(version: 4, name: "change_log", bytes: PackageResources._004_change_log_postgres_sql),
         Migration(version: 5, name: "state_counts", bytes: PackageResources._005_state_counts_postgres_sql),
         Migration(version: 6, name: "revoked_token", bytes: PackageResources._006_revoked_token_postgres_sql),
+        Migration(version: 7, name: "search_table", bytes: PackageResources._007_search_table_postgres_sql),
     ]
 }
 

@@ -56,9 +56,10 @@ enum PostgresPlanReads {
         var parameters = [String(size + 1), String(offset)]
         var conditions: [String] = []
         if !term.isEmpty {
-            // LIKE with %, _ and \ escaped is a literal substring test the trigram indexes can serve.
+            // LIKE with %, _ and \ escaped is a literal substring test the trigram indexes can serve
+            // (on a table of their own, migration 7).
             parameters.append("%" + likeEscaped(term.lowercased()) + "%")
-            conditions.append("(id::text LIKE $3 OR search_extra LIKE $3)")
+            conditions.append("id IN (SELECT id FROM dataset_search WHERE id::text LIKE $3 OR search_extra LIKE $3)")
         }
         // Each state's column has a partial index in the listing's order (migration 5).
         if let state { conditions.append("\(PostgresRows.countColumn(state)) > 0") }
