@@ -118,9 +118,13 @@ struct ChangeLogReader {
     func changeLog(after high: Int64, gaps: String, limit: Int) async throws -> [LoggedChange] {
         try await query(
             PGStatement(
+                // Two index scans merged: with `seq > $1 OR seq = ANY(…)` PostgreSQL walked the
+                // whole log's index (15 ms a read on 27,000 rows, many reads a second under load).
                 """
-                SELECT seq, dataset_id, version, change FROM change_log
-                WHERE seq > $1 OR seq = ANY($2::bigint[]) ORDER BY seq LIMIT $3
+                (SELECT seq, dataset_id, version, change FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $3)
+                UNION ALL
+                (SELECT seq, dataset_id, version, change FROM change_log WHERE seq = ANY($2::bigint[]) AND seq <= $1)
+                ORDER BY seq LIMIT $3
                 """,
                 [String(high), gaps, String(limit)])
         ).rows.compactMap { row in
