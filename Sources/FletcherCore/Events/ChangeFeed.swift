@@ -21,6 +21,7 @@ public final class ChangeFeed: Sendable {
     /// Changes kept for catching up, across all plans.
     public let retained: Int
     private let state = Mutex(State())
+    private let source = Mutex<(@Sendable () async -> Void)?>(nil)
 
     public init(retained: Int = 1_000) {
         self.retained = retained
@@ -37,6 +38,19 @@ public final class ChangeFeed: Sendable {
             return state.subscribers.values.filter { $0.datasetID == change.datasetID }.map(\.continuation)
         }
         for receiver in receivers { receiver.yield(change) }
+    }
+
+    /// Sets how to wait for a source that publishes after commit (the PostgreSQL change log's
+    /// reader), or nil for one that publishes before the committing call returns.
+    public func follow(_ caughtUp: (@Sendable () async -> Void)?) {
+        source.withLock { $0 = caughtUp }
+    }
+
+    /// Returns once every change committed before the call has been published, so a replay
+    /// for a reconnecting client is not cut short by a source that lags the database.
+    public func catchUp() async {
+        guard let caughtUp = source.withLock({ $0 }) else { return }
+        await caughtUp()
     }
 
     /// Ends every subscription and forgets the retained changes: some changes were lost (the

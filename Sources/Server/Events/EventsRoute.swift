@@ -30,7 +30,12 @@ enum EventsRoute {
                 return version
             }
             let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) } ?? after
-            let replay = lastEventID.flatMap { orchestrator.changes.changes(of: id, after: $0, upTo: version) }
+            var retained: [FeedChange]?
+            if let lastEventID {
+                await orchestrator.changes.catchUp()
+                retained = orchestrator.changes.changes(of: id, after: lastEventID, upTo: version)
+            }
+            let replay = retained
             return Response(
                 status: .ok,
                 headers: [

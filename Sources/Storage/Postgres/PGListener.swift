@@ -2,10 +2,11 @@ import Foundation
 import Synchronization
 
 /// `LISTEN` on a connection of its own, driven by one of the store's loops: every `NOTIFY` on
-/// the channel, from any instance on the database, arrives on `notifications`. A lost
-/// connection is reopened (and the channel listened to again) after a second; notifications sent
-/// meanwhile are missed, so consumers also look for themselves now and then (the dispatcher's
-/// idle look, the change relay's read once a second).
+/// the channel, from any instance on the database, arrives on `notifications`, and so does an
+/// empty one each time listening starts. A lost connection is reopened (and the channel listened
+/// to again) after a second; notifications sent meanwhile are missed, so consumers look for
+/// themselves when listening starts and now and then (the dispatcher's idle look, the change
+/// relay's read once a second).
 public final class PGListener: Sendable {
     public struct Notification: Sendable, Hashable {
         public let channel: String
@@ -65,7 +66,11 @@ public final class PGListener: Sendable {
                 current.connection = nil
                 retry(conninfo: conninfo, channel: channel)
             }
-            connection.send([PGStatement("LISTEN \(channel)")]) { _ in }
+            // Whatever was notified before LISTEN took effect is missed: consumers hear an empty
+            // notification then and look for themselves.
+            connection.send([PGStatement("LISTEN \(channel)")]) { [continuation] result in
+                if case .success = result { continuation.yield(Notification(channel: channel, payload: "")) }
+            }
         }
     }
 

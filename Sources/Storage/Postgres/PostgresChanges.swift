@@ -21,6 +21,12 @@ public enum PostgresChanges {
     public static func relay(from store: PostgresPlanStore, into feed: ChangeFeed) async {
         let listener = store.listen(channel: channel)
         let wakeup = store.notifier.localChanges
+        let barrier = ChangeLogBarrier(wakeup: wakeup)
+        feed.follow { await barrier.wait() }
+        defer {
+            feed.follow(nil)
+            barrier.open()
+        }
         await withTaskCancellationHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await store.notifier.run(on: store.pool) }
@@ -28,7 +34,9 @@ public enum PostgresChanges {
                     for await _ in listener.notifications { wakeup.signal() }
                 }
                 group.addTask {
-                    await follow(ChangeLogReader(listener: listener, pool: store.pool), into: feed, wakeup: wakeup)
+                    await follow(
+                        ChangeLogReader(listener: listener, pool: store.pool), into: feed, wakeup: wakeup,
+                        barrier: barrier)
                     listener.stop()
                 }
             }
@@ -37,8 +45,13 @@ public enum PostgresChanges {
         }
     }
 
-    private static func follow(_ log: ChangeLogReader, into feed: ChangeFeed, wakeup: Wakeup) async {
+    private static func follow(
+        _ log: ChangeLogReader, into feed: ChangeFeed, wakeup: Wakeup, barrier: ChangeLogBarrier
+    ) async {
         var cursor: ChangeLogCursor?
+        // Callers waiting for the current read, released when it has read to the log's end.
+        var waiting: [CheckedContinuation<Void, Never>] = []
+        defer { for waiter in waiting { waiter.resume() } }
         var lastRead = ContinuousClock.now
         var lastAttempt = ContinuousClock.now
         var pruner = ChangeLogPruner(retention: retention)
@@ -46,6 +59,7 @@ public enum PostgresChanges {
             let sinceLast = ContinuousClock.now - lastAttempt
             if sinceLast < readInterval { try? await Task.sleep(for: readInterval - sinceLast) }
             lastAttempt = ContinuousClock.now
+            waiting += barrier.readStarting()
             do {
                 if cursor == nil { cursor = ChangeLogCursor(after: try await log.changeLogEnd()) }
                 let now = ContinuousClock.now
@@ -66,7 +80,10 @@ public enum PostgresChanges {
                 if rows.count == batch { continue }
             } catch {
                 // The database is away; the next read after it is back picks up where this left.
+                // Waiting callers go on with what the feed has.
             }
+            for waiter in waiting { waiter.resume() }
+            waiting.removeAll()
             await wakeup.wait(upTo: fallbackInterval)
         }
     }

@@ -101,42 +101,52 @@ function setState(id, state, runID, modified) {
   }
 }
 
+// Runs `work` (which returns a promise) `delay` ms after it is asked for, once for all the asks
+// in between; an ask while it runs asks again after it, since its answer may predate the change.
+function coalesced(delay, work) {
+  let state = "idle";
+  let again = false;
+  const run = () => {
+    state = "running";
+    again = false;
+    work().catch(() => {}).finally(() => {
+      state = again ? "waiting" : "idle";
+      if (again) setTimeout(run, delay);
+    });
+  };
+  return () => {
+    if (state === "idle") { state = "waiting"; setTimeout(run, delay); }
+    else if (state === "running") again = true;
+  };
+}
+
 // The counts cover the whole plan, most of it not on this page: they are asked of the server
 // after changes, at most once per half second.
-let countsPending = false;
-function refreshCounts(url) {
-  if (countsPending) return;
-  countsPending = true;
-  setTimeout(() => {
-    fetch(url, { headers: { Accept: "application/json" } })
-      .then((response) => response.json())
-      .then((counts) => {
-        document.querySelectorAll("[data-count]").forEach((cell) => { cell.textContent = counts[cell.dataset.count] || 0; });
-      })
-      .catch(() => {})
-      .finally(() => { countsPending = false; });
-  }, 500);
-}
+const refreshCounts = coalesced(500, () => {
+  const dag = document.getElementById("dag");
+  return fetch(dag.dataset.counts, { headers: { Accept: "application/json" } })
+    .then((response) => response.json())
+    .then((counts) => {
+      document.querySelectorAll("[data-count]").forEach((cell) => { cell.textContent = counts[cell.dataset.count] || 0; });
+    });
+});
 
 // The timeline is drawn on the server: after changes it is asked for again (at most four times a
 // second), and every 10 s while attempts are live, so running bars and the "now" line move on.
-let timelinePending = false;
-function refreshTimeline() {
+const askTimeline = coalesced(250, () => {
   const holder = document.getElementById("timeline");
-  if (!holder || timelinePending) return;
-  timelinePending = true;
-  setTimeout(() => {
-    fetch(holder.dataset.timeline)
-      .then((response) => response.text())
-      .then((html) => {
-        const focused = holder.contains(document.activeElement) ? document.activeElement.dataset.product : null;
-        holder.innerHTML = html;
-        const again = focused && holder.querySelector('g.bar[data-product="' + focused + '"]');
-        if (again) again.focus();
-      })
-      .catch(() => {})
-      .finally(() => { timelinePending = false; });
-  }, 250);
+  return fetch(holder.dataset.timeline)
+    .then((response) => response.text())
+    .then((html) => {
+      const focused = holder.contains(document.activeElement) ? document.activeElement.dataset.product : null;
+      holder.innerHTML = html;
+      const again = focused && holder.querySelector('g.bar[data-product="' + focused + '"]');
+      if (again) again.focus();
+    });
+});
+
+function refreshTimeline() {
+  if (document.getElementById("timeline")) askTimeline();
 }
 
 function liveTimeline() {
@@ -166,7 +176,7 @@ function livePlan() {
       status.textContent = change.paused ? "Paused" : "Active";
       status.className = "badge " + (change.paused ? "paused" : "active");
     }
-    refreshCounts(dag.dataset.counts);
+    refreshCounts();
     refreshTimeline();
   });
 }
