@@ -30,6 +30,22 @@ struct ChangeFeedTests {
         #expect(change.json == String(decoding: try encoder.encode(change), as: UTF8.self))
     }
 
+    /// A subscriber that falls behind gets what it had without a gap, then its stream ends; the
+    /// rest is there for its reconnection.
+    @Test func aSubscriberTooFarBehindEndsAfterWhatItKept() async {
+        let feed = ChangeFeed(retained: 10, buffered: 3)
+        let stream = feed.subscribe(dataset)
+        for version: Int64 in 1...5 { feed.publish(change(version)) }
+        var delivered: [Int64] = []
+        for await change in stream { delivered.append(change.version) }
+        #expect(delivered == [1, 2, 3])
+        #expect(feed.changes(of: dataset, after: 3, upTo: 5)?.map(\.version) == [4, 5])
+        let next = feed.subscribe(dataset)
+        feed.publish(change(6))
+        var iterator = next.makeAsyncIterator()
+        #expect(await iterator.next()?.version == 6, "a new subscription is not affected")
+    }
+
     @Test func theMissedChangesComeInOrder() {
         let feed = ChangeFeed(retained: 10)
         for version: Int64 in [2, 4, 3] { feed.publish(change(version)) }

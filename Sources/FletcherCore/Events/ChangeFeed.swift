@@ -20,11 +20,15 @@ public final class ChangeFeed: Sendable {
 
     /// Changes kept for catching up, across all plans.
     public let retained: Int
+    /// Changes a subscriber may have waiting before its stream is ended (a client that reads too
+    /// slowly): it reconnects with `Last-Event-ID` and catches up instead of missing some.
+    public let buffered: Int
     private let state = Mutex(State())
     private let source = Mutex<(@Sendable () async -> Void)?>(nil)
 
-    public init(retained: Int = 1_000) {
+    public init(retained: Int = 1_000, buffered: Int = 1_000) {
         self.retained = retained
+        self.buffered = buffered
     }
 
     public func publish(_ change: FeedChange) {
@@ -37,7 +41,9 @@ public final class ChangeFeed: Sendable {
             }
             return state.subscribers.values.filter { $0.datasetID == change.datasetID }.map(\.continuation)
         }
-        for receiver in receivers { receiver.yield(change) }
+        for receiver in receivers {
+            if case .dropped = receiver.yield(change) { receiver.finish() }
+        }
     }
 
     /// Sets how to wait for a source that publishes after commit (the PostgreSQL change log's
@@ -67,10 +73,12 @@ public final class ChangeFeed: Sendable {
         for continuation in ended { continuation.finish() }
     }
 
-    /// Changes of `datasetID` from now on, until the stream's consumer goes away.
+    /// Changes of `datasetID` from now on, until the stream's consumer goes away or falls
+    /// `buffered` changes behind (the stream then ends after the last change it kept, so what it
+    /// delivered has no gap).
     public func subscribe(_ datasetID: UUID) -> AsyncStream<FeedChange> {
         let (stream, continuation) = AsyncStream.makeStream(
-            of: FeedChange.self, bufferingPolicy: .bufferingNewest(1_000))
+            of: FeedChange.self, bufferingPolicy: .bufferingOldest(buffered))
         let id = UUID()
         state.withLock { $0.subscribers[id] = Subscriber(datasetID: datasetID, continuation: continuation) }
         continuation.onTermination = { [weak self] _ in

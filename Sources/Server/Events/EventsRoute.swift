@@ -52,7 +52,9 @@ enum EventsRoute {
                         }
                         try await writePlanEvent(plan.json, version: version, to: &writer)
                     }
-                    try await forward(subscription, after: version, heartbeat: heartbeat, to: &writer)
+                    try await forward(
+                        subscription, after: version, heartbeat: heartbeat,
+                        buffered: orchestrator.changes.buffered, to: &writer)
                     try await writer.finish(nil)
                 })
         }
@@ -64,13 +66,18 @@ enum EventsRoute {
     }
 
     private static func forward(
-        _ subscription: AsyncStream<FeedChange>, after version: Int64, heartbeat: Duration,
+        _ subscription: AsyncStream<FeedChange>, after version: Int64, heartbeat: Duration, buffered: Int,
         to writer: inout any ResponseBodyWriter
     ) async throws {
-        let (outgoing, continuation) = AsyncStream.makeStream(of: Outgoing.self)
+        // Bounded like the subscription: a client that stops reading ends its stream after the
+        // last change it was sent, instead of holding ever more of them here.
+        let (outgoing, continuation) = AsyncStream.makeStream(
+            of: Outgoing.self, bufferingPolicy: .bufferingOldest(buffered))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await change in subscription { continuation.yield(.change(change)) }
+                for await change in subscription {
+                    if case .dropped = continuation.yield(.change(change)) { break }
+                }
                 continuation.finish()
             }
             group.addTask {

@@ -87,6 +87,9 @@ final class PostgresPlanTransaction: PlanTransaction {
                     WHERE id = $1::uuid RETURNING 1)
                 """)
         }
+        // A dataset created here has no rows yet: a plain insert skips the speculative insertion
+        // of ON CONFLICT (a sixth of a 50,000-product post's database time).
+        let upsert = !delta.createsDataset
         let products = delta.changedProducts
         if !products.isEmpty {
             parts.append(
@@ -101,12 +104,7 @@ final class PostgresPlanTransaction: PlanTransaction {
                         id uuid, position integer, compute text, name text, version text, eager boolean,
                         passthrough jsonb, state text, run_id uuid, link text, passback jsonb, extra jsonb,
                         modified_by text, modified_us bigint)
-                    ON CONFLICT (dataset_id, id) DO UPDATE SET
-                        compute = excluded.compute, name = excluded.name, version = excluded.version,
-                        eager = excluded.eager, passthrough = excluded.passthrough, state = excluded.state,
-                        run_id = excluded.run_id, link = excluded.link, passback = excluded.passback,
-                        extra = excluded.extra, modified_by = excluded.modified_by,
-                        modified_date = excluded.modified_date
+                    \(upsert ? PostgresRows.productUpsert : "")
                     RETURNING 1)
                 """)
         }
@@ -121,9 +119,7 @@ final class PostgresPlanTransaction: PlanTransaction {
                     FROM json_to_recordset(\(parameter(PostgresRows.dependenciesParameter(dependencies)))::json) AS r(
                         parent_id uuid, child_id uuid, position integer, extra jsonb, modified_by text,
                         modified_us bigint)
-                    ON CONFLICT (dataset_id, parent_id, child_id) DO UPDATE SET
-                        extra = excluded.extra, modified_by = excluded.modified_by,
-                        modified_date = excluded.modified_date
+                    \(upsert ? PostgresRows.dependencyUpsert : "")
                     RETURNING 1)
                 """)
         }

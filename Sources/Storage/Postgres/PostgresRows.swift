@@ -61,6 +61,19 @@ enum PostgresRows {
             modifiedDate: try timestamp(row[4]))
     }
 
+    static let productUpsert = """
+        ON CONFLICT (dataset_id, id) DO UPDATE SET
+            compute = excluded.compute, name = excluded.name, version = excluded.version,
+            eager = excluded.eager, passthrough = excluded.passthrough, state = excluded.state,
+            run_id = excluded.run_id, link = excluded.link, passback = excluded.passback,
+            extra = excluded.extra, modified_by = excluded.modified_by, modified_date = excluded.modified_date
+        """
+
+    static let dependencyUpsert = """
+        ON CONFLICT (dataset_id, parent_id, child_id) DO UPDATE SET
+            extra = excluded.extra, modified_by = excluded.modified_by, modified_date = excluded.modified_date
+        """
+
     /// Changed products as one JSON array parameter, unpacked server-side by `json_to_recordset`
     /// (parsed once as text, cheaper than `jsonb` for a document read once): one statement and
     /// one round trip however many rows changed.
