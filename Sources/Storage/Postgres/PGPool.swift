@@ -80,14 +80,14 @@ final class PGPool: Sendable {
     /// Refuses new callers and stops the loop threads at once; connections close and calls in
     /// flight fail.
     func shutdown() {
-        for waiter in refuseNewCallers() { waiter.continuation.resume(throwing: Self.closed) }
+        refuseNewCallers()
         for loop in loops { loop.stop() }
     }
 
     /// Refuses new callers, waits (at most `limit`) until every lent connection is back, then
     /// stops the loop threads.
     func drainAndShutdown(within limit: Duration) async {
-        for waiter in refuseNewCallers() { waiter.continuation.resume(throwing: Self.closed) }
+        refuseNewCallers()
         let timeout = Task {
             try await Task.sleep(for: limit)
             state.withLock { $0.drained.take() }?.resume()
@@ -106,12 +106,14 @@ final class PGPool: Sendable {
 
     private static var closed: StoreUnavailable { StoreUnavailable(reason: "Fletcher is shutting down") }
 
-    private func refuseNewCallers() -> [Waiter] {
-        state.withLock { state in
+    /// From now on calls fail at once; those waiting for a connection fail now.
+    private func refuseNewCallers() {
+        let waiters = state.withLock { state in
             state.closing = true
             defer { state.waiters = [] }
             return state.waiters
         }
+        for waiter in waiters { waiter.continuation.resume(throwing: Self.closed) }
     }
 
     /// Callers waiting for a connection (for tests: a cancelled waiter must not stay behind).
