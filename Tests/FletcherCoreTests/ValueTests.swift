@@ -11,6 +11,31 @@ struct ValueTests {
         #expect(Timestamp(microsecondsSinceEpoch: 951_782_400_000_000).rfc3339 == "2000-02-29T00:00:00.000000Z")
     }
 
+    /// Over years 1 to 9999: the text reads back as the same instant, and its seconds are what
+    /// Foundation's Gregorian UTC calendar says (from 1600, where its calendar is Gregorian).
+    @Test func timestampsFormatLikeTheCalendarAndReadBack() throws {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = try #require(TimeZone(identifier: "UTC"))
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let micros = Int64.random(in: -62_135_596_800_000_000...253_402_300_799_999_999, using: &generator)
+            let timestamp = Timestamp(microsecondsSinceEpoch: micros)
+            let text = timestamp.rfc3339
+            #expect(Timestamp(rfc3339: text) == timestamp, "\(text)")
+            let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
+            let date = Date(timeIntervalSince1970: TimeInterval(seconds))
+            let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+            guard let year = parts.year, year >= 1600 else { continue }
+            let expected = [
+                String(format: "%04d-%02d-%02dT", year, parts.month!, parts.day!),
+                String(
+                    format: "%02d:%02d:%02d.%06lldZ", parts.hour!, parts.minute!, parts.second!,
+                    micros - seconds * 1_000_000),
+            ].joined()
+            #expect(text == expected)
+        }
+    }
+
     @Test func timestampsParseAnyRFC3339Offset() {
         let utc = Timestamp(rfc3339: "2026-11-29T10:00:00.123456Z")
         #expect(utc?.microsecondsSinceEpoch == 1_795_946_400_123_456)

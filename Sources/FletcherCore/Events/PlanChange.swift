@@ -76,24 +76,46 @@ public struct PlanChange: Codable, Sendable, Hashable {
         try container.encodeIfPresent(paused, forKey: .paused)
     }
 
-    /// Compact JSON with sorted keys (one SSE `data:` line, one change log row). Written with
-    /// `JSONValue`'s writer: it runs for every committed change, and `JSONEncoder` costs several
-    /// times more.
+    /// Compact JSON with sorted keys (one SSE `data:` line, one change log row), the encoder's
+    /// bytes written by `JSONWriter`: it runs for every committed change (for a first post, one
+    /// entry per product), and `JSONEncoder` costs several times more.
     public var json: String {
-        var object: [String: JSONValue] = [
-            "changes": .array(
-                changes.map { product in
-                    .object([
-                        "id": .string(product.id.lowercasedString), "state": .string(product.state.rawValue),
-                        "run_id": product.runID.map { .string($0.lowercasedString) } ?? .null,
-                        "link": product.link.map(JSONValue.string) ?? .null,
-                        "modified_date": .string(product.modifiedDate.rfc3339),
-                    ])
-                }),
-            "dataset_id": .string(datasetID.lowercasedString), "version": .int(version),
-        ]
-        if let paused { object["paused"] = .bool(paused) }
-        return JSONValue.object(object).jsonText
+        var writer = JSONWriter(capacity: 120 + changes.count * 190)
+        writer.raw("{")
+        writer.key("changes")
+        writer.raw("[")
+        for (offset, product) in changes.enumerated() {
+            if offset > 0 { writer.raw(",") }
+            writer.raw("{")
+            writer.key("id")
+            writer.uuid(product.id)
+            writer.raw(",")
+            writer.key("link")
+            writer.string(product.link)
+            writer.raw(",")
+            writer.key("modified_date")
+            writer.timestamp(product.modifiedDate)
+            writer.raw(",")
+            writer.key("run_id")
+            writer.uuid(product.runID)
+            writer.raw(",")
+            writer.key("state")
+            writer.string(product.state.rawValue)
+            writer.raw("}")
+        }
+        writer.raw("],")
+        writer.key("dataset_id")
+        writer.uuid(datasetID)
+        if let paused {
+            writer.raw(",")
+            writer.key("paused")
+            writer.bool(paused)
+        }
+        writer.raw(",")
+        writer.key("version")
+        writer.int(version)
+        writer.raw("}")
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 }
 

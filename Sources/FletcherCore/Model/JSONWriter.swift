@@ -80,7 +80,7 @@ public struct JSONWriter: Sendable {
 
     public mutating func timestamp(_ value: Timestamp) {
         bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: value.rfc3339.utf8)
+        value.appendRFC3339(to: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
 

@@ -17,18 +17,42 @@ public struct Timestamp: Hashable, Comparable, Sendable {
 extension Timestamp {
     /// RFC 3339 in UTC with exactly six fractional digits: `2026-11-29T10:00:00.123456Z`.
     public var rfc3339: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(27)
+        appendRFC3339(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `rfc3339`'s bytes, written in place: every row and change a response carries has one.
+    public func appendRFC3339(to bytes: inout [UInt8]) {
         let (seconds, micros) = microsecondsSinceEpoch.floorDividedBy(1_000_000)
         let (days, secondOfDay) = seconds.floorDividedBy(86_400)
         let (year, month, day) = CivilDate.fromDays(days)
-        let hour = secondOfDay / 3600
-        let minute = secondOfDay % 3600 / 60
-        let second = secondOfDay % 60
-        var text = ""
-        text.reserveCapacity(27)
-        text += pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
-        text += "T" + pad(hour, 2) + ":" + pad(minute, 2) + ":" + pad(second, 2)
-        text += "." + pad(micros, 6) + "Z"
-        return text
+        func two(_ value: Int64) {
+            bytes.append(UInt8(ascii: "0") + UInt8(value / 10))
+            bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
+        }
+        if (0...9999).contains(year) {
+            two(year / 100)
+            two(year % 100)
+        } else {
+            bytes.append(contentsOf: pad(year, 4).utf8)
+        }
+        bytes.append(UInt8(ascii: "-"))
+        two(month)
+        bytes.append(UInt8(ascii: "-"))
+        two(day)
+        bytes.append(UInt8(ascii: "T"))
+        two(secondOfDay / 3600)
+        bytes.append(UInt8(ascii: ":"))
+        two(secondOfDay % 3600 / 60)
+        bytes.append(UInt8(ascii: ":"))
+        two(secondOfDay % 60)
+        bytes.append(UInt8(ascii: "."))
+        two(micros / 10_000)
+        two(micros / 100 % 100)
+        two(micros % 100)
+        bytes.append(UInt8(ascii: "Z"))
     }
 
     /// Parses any RFC 3339 date-time (`Z` or a numeric offset, any number of fractional digits;
