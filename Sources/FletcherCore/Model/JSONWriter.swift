@@ -64,13 +64,7 @@ public struct JSONWriter: Sendable {
     /// The hyphenated lowercase form (`docs/concepts.md` §5), without `uuidString`'s two allocations.
     public mutating func uuid(_ value: UUID) {
         bytes.append(UInt8(ascii: "\""))
-        withUnsafeBytes(of: value.uuid) { raw in
-            for (index, byte) in raw.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 { bytes.append(UInt8(ascii: "-")) }
-                bytes.append(Self.hexDigit(byte >> 4))
-                bytes.append(Self.hexDigit(byte & 0x0F))
-            }
-        }
+        value.appendLowercased(to: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
 
@@ -125,12 +119,8 @@ public struct JSONWriter: Sendable {
         case 0x0C: raw("\\f")
         default:
             raw("\\u00")
-            bytes.append(Self.hexDigit(byte >> 4))
-            bytes.append(Self.hexDigit(byte & 0x0F))
+            bytes.append(hexDigit(byte >> 4))
+            bytes.append(hexDigit(byte & 0x0F))
         }
-    }
-
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 }

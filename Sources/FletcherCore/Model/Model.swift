@@ -304,4 +304,20 @@ extension UUID {
     /// The hyphenated lowercase form Fletcher emits everywhere (`docs/concepts.md` §5); Foundation's
     /// `uuidString` is uppercase.
     public var lowercasedString: String { uuidString.lowercased() }
+
+    /// `lowercasedString`'s bytes, written in place without its two allocations.
+    public func appendLowercased(to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: uuid) { raw in
+            for (index, byte) in raw.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 { bytes.append(UInt8(ascii: "-")) }
+                bytes.append(hexDigit(byte >> 4))
+                bytes.append(hexDigit(byte & 0x0F))
+            }
+        }
+    }
+}
+
+/// The lowercase hex digit of a nibble.
+func hexDigit(_ nibble: UInt8) -> UInt8 {
+    nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
 }

@@ -10,6 +10,8 @@ final class PGWireConnection: @unchecked Sendable {
     private enum Phase {
         case connecting(writing: Bool)
         case ready
+        /// Out of pipeline mode for one `COPY … FROM STDIN`.
+        case copying(PGCopyIn)
         case closed
     }
 
@@ -76,6 +78,7 @@ final class PGWireConnection: @unchecked Sendable {
         switch phase {
         case .connecting(let writing): Int16(writing ? POLLOUT : POLLIN)
         case .ready: Int16(POLLIN) | (flushing ? Int16(POLLOUT) : 0)
+        case .copying(let copy): Int16(POLLIN) | (copy.waitingToWrite ? Int16(POLLOUT) : 0)
         case .closed: 0
         }
     }
@@ -144,7 +147,49 @@ final class PGWireConnection: @unchecked Sendable {
                 collectResults()
             }
             if flushing && isReady { flush() }
+        case .copying(let copy):
+            if events & Int16(POLLIN | POLLERR | POLLHUP) != 0 {
+                guard PQconsumeInput(handle) == 1 else {
+                    return close(because: .connectionLost(PGError.message(of: handle)))
+                }
+            }
+            advance(copy)
         case .closed: return
+        }
+    }
+
+    /// Sends `data`, rows in COPY's text format, to `sql` (a `COPY … FROM STDIN`), out of pipeline
+    /// mode, which COPY does not allow, and back into it afterwards. Only between pipelines. As with
+    /// `send`, a transaction left open by a failure is rolled back before `completion` runs.
+    func copyIn(_ sql: String, data: [UInt8], completion: @escaping PGCopyIn.Completion) {
+        guard isReady, inFlight.isEmpty else {
+            return completion(.failure(.connectionLost("the connection is busy or closed")))
+        }
+        guard PQexitPipelineMode(handle) == 1, PQsendQuery(handle, sql) == 1 else {
+            let error = PGError.connectionLost(PGError.message(of: handle))
+            close(because: error)
+            return completion(.failure(error))
+        }
+        let copy = PGCopyIn(data: data, completion: completion)
+        phase = .copying(copy)
+        grewLarge = grewLarge || data.count > Self.largeParameterBytes
+        advance(copy)
+    }
+
+    private func advance(_ copy: PGCopyIn) {
+        switch copy.advance(handle) {
+        case .pending: return
+        case .broken(let error): close(because: error)
+        case .done:
+            guard PQenterPipelineMode(handle) == 1 else {
+                return close(because: .connectionLost(PGError.message(of: handle)))
+            }
+            phase = .ready
+            if let error = copy.error, PQtransactionStatus(handle) != PQTRANS_IDLE {
+                send([PGStatement("ROLLBACK")]) { _ in copy.completion(.failure(error)) }
+            } else {
+                copy.completion(copy.error.map { .failure($0) } ?? .success(()))
+            }
         }
     }
 
@@ -156,6 +201,7 @@ final class PGWireConnection: @unchecked Sendable {
     /// Fails what is in flight and stops watching the socket.
     func close(because error: PGError) {
         if case .closed = phase { return }
+        let copy: PGCopyIn? = if case .copying(let copy) = phase { copy } else { nil }
         phase = .closed
         loop.unregister(self)
         if let onConnect {
@@ -165,6 +211,7 @@ final class PGWireConnection: @unchecked Sendable {
         let failed = inFlight
         inFlight.removeAll()
         for run in failed { run.completion(.failure(error)) }
+        copy?.completion(.failure(error))
         onClose?(error)
         onClose = nil
     }

@@ -4,7 +4,8 @@ import Foundation
 /// One `withLockedDataset` on PostgreSQL, driven on its connection's loop in two round trips:
 /// BEGIN with the dataset's lock and version; then, as soon as that answer arrives and on the
 /// same thread, the caller's step (the engine) and its writes sent with the COMMIT. A plan not
-/// in the caller's cache costs one more round trip to read it. A serialization failure or
+/// in the caller's cache costs one more round trip to read it; a big new plan's rows are copied
+/// before the COMMIT, in three more. A serialization failure or
 /// deadlock starts the whole transaction over, up to `attempts` times.
 final class PostgresLockedRun<T: Sendable>: @unchecked Sendable {
     // Safety: confined to the connection's loop from `start` to `completion`.
@@ -53,12 +54,31 @@ final class PostgresLockedRun<T: Sendable>: @unchecked Sendable {
         } catch {
             return connection.send([PGStatement("ROLLBACK")]) { [completion] _ in completion(.failure(error)) }
         }
-        connection.send(transaction.statements + [PGStatement("COMMIT")]) { [self] result in
+        let commit = { [self] in
+            connection.send(transaction.statements + [PGStatement("COMMIT")]) { [self] result in
+                switch result {
+                case .failure(let error): failed(error)
+                case .success(let rows):
+                    notifier.committed(change: transaction.wroteChange, dispatch: transaction.wroteDispatchWork(rows))
+                    completion(.success(value))
+                }
+            }
+        }
+        guard !transaction.leading.isEmpty || !transaction.copies.isEmpty else { return commit() }
+        connection.send(transaction.leading) { [self] result in
             switch result {
             case .failure(let error): failed(error)
-            case .success(let rows):
-                notifier.committed(change: transaction.wroteChange, dispatch: transaction.wroteDispatchWork(rows))
-                completion(.success(value))
+            case .success: copy(transaction.copies[...], then: commit)
+            }
+        }
+    }
+
+    private func copy(_ copies: ArraySlice<(sql: String, data: [UInt8])>, then next: @escaping () -> Void) {
+        guard let first = copies.first else { return next() }
+        connection.copyIn(first.sql, data: first.data) { [self] result in
+            switch result {
+            case .failure(let error): failed(error)
+            case .success: copy(copies.dropFirst(), then: next)
             }
         }
     }

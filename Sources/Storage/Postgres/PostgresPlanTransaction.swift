@@ -23,6 +23,11 @@ final class PostgresPlanTransaction: PlanTransaction {
     private let plan: Plan?
     /// The writes, in order, to send with the COMMIT.
     private(set) var statements: [PGStatement] = []
+    /// A big new plan's writes before its rows are copied (`copies`), then `statements`.
+    private(set) var leading: [PGStatement] = []
+    private(set) var copies: [(sql: String, data: [UInt8])] = []
+    /// Rows from which a new plan is copied rather than unpacked from a JSON parameter.
+    static let copyThreshold = 1_000
     private(set) var wroteChange = false
     private var queuedRuns = false
     private var cancelCount: Int?
@@ -88,10 +93,20 @@ final class PostgresPlanTransaction: PlanTransaction {
                 """)
         }
         // A dataset created here has no rows yet: a plain insert skips the speculative insertion
-        // of ON CONFLICT (a sixth of a 50,000-product post's database time).
+        // of ON CONFLICT (a sixth of a 50,000-product post's database time), and a big one is
+        // copied (COPY is not allowed in a pipeline: it costs three more round trips).
         let upsert = !delta.createsDataset
         let products = delta.changedProducts
-        if !products.isEmpty {
+        let dependencies = delta.changedDependencies
+        let copying = delta.createsDataset && products.count + dependencies.count >= Self.copyThreshold
+        if copying {
+            copies.append((PostgresCopyRows.productsSQL, PostgresCopyRows.products(products, of: datasetID)))
+            if !dependencies.isEmpty {
+                copies.append(
+                    (PostgresCopyRows.dependenciesSQL, PostgresCopyRows.dependencies(dependencies, of: datasetID)))
+            }
+        }
+        if !products.isEmpty && !copying {
             parts.append(
                 """
                 p AS (
@@ -108,8 +123,7 @@ final class PostgresPlanTransaction: PlanTransaction {
                     RETURNING 1)
                 """)
         }
-        let dependencies = delta.changedDependencies
-        if !dependencies.isEmpty {
+        if !dependencies.isEmpty && !copying {
             parts.append(
                 """
                 e AS (
@@ -128,7 +142,9 @@ final class PostgresPlanTransaction: PlanTransaction {
         parts.append(
             "c AS (INSERT INTO change_log (dataset_id, version, change) VALUES ($1::uuid, $2::bigint, \(parameter(change))))"
         )
-        statements.append(PGStatement("WITH " + parts.joined(separator: ",\n") + "\nSELECT 1", parameters))
+        let statement = PGStatement("WITH " + parts.joined(separator: ",\n") + "\nSELECT 1", parameters)
+        // The dataset row exists before its products are copied (their foreign key).
+        if copying { leading.append(statement) } else { statements.append(statement) }
         wroteChange = true
     }
 
