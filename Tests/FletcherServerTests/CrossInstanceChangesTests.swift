@@ -64,33 +64,25 @@ struct CrossInstanceChangesTests {
     /// Another instance learns of a commit a few milliseconds later, from the change log; a client
     /// that reconnects there at once still gets the changes it missed, not a fresh plan.
     @Test func aClientReconnectingToAnotherInstanceGetsWhatItMissed() async throws {
-        let directory = try TemporaryDirectory()
-        let database = try await TestDatabase.make(.postgres, in: directory)
-        try await withFletcher(store: try await database.open()) { writer in
-            try await withFletcher(store: try await database.open()) { reader in
-                let token = try await writer.token("admin")
-                var factory = PlanFactory()
-                _ = try await writer.call("POST", "/api/plan", json: factory.plan(["A"], eager: false), token: token)
-                let dataset = factory.datasetID.lowercasedString
-                // The reader's relay has seen this plan's first change before the others come.
-                let first = try EventStream("\(reader.base)/api/plan/\(dataset)/events")
-                #expect(await first.next()?.id == "1")
-                first.close()
-                for round in 0..<10 {
-                    let from = 1 + round * 2
-                    for state in ["running", "success"] {
-                        let body = #"[{"id": "\#(factory.id("A").lowercasedString)", "state": "\#(state)"}]"#
-                        _ = try await writer.call(
-                            "PUT", "/api/data_product/\(dataset)/update", body: body, token: token)
-                    }
-                    let resumed = try EventStream(
-                        "\(reader.base)/api/plan/\(dataset)/events", lastEventID: String(from))
-                    defer { resumed.close() }
-                    let missed = [await resumed.next(), await resumed.next()]
-                    #expect(
-                        missed.map { $0?.id } == [String(from + 1), String(from + 2)]
-                            && missed.allSatisfy { $0?.name == "change" }, "round \(round)")
+        try await withTwoInstancesAndAPlan { writer, reader, token, dataset, product in
+            // The reader's relay has seen this plan's first change before the others come.
+            let first = try EventStream("\(reader.base)/api/plan/\(dataset)/events")
+            #expect(await first.next()?.id == "1")
+            first.close()
+            for round in 0..<10 {
+                let from = 1 + round * 2
+                for state in ["running", "success"] {
+                    let body = #"[{"id": "\#(product)", "state": "\#(state)"}]"#
+                    _ = try await writer.call(
+                        "PUT", "/api/data_product/\(dataset)/update", body: body, token: token)
                 }
+                let resumed = try EventStream(
+                    "\(reader.base)/api/plan/\(dataset)/events", lastEventID: String(from))
+                defer { resumed.close() }
+                let missed = [await resumed.next(), await resumed.next()]
+                #expect(
+                    missed.map { $0?.id } == [String(from + 1), String(from + 2)]
+                        && missed.allSatisfy { $0?.name == "change" }, "round \(round)")
             }
         }
     }

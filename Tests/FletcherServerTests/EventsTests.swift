@@ -76,26 +76,18 @@ struct EventsTests {
     /// On PostgreSQL a change made through one instance reaches streams served by another.
     @Test(.enabled(if: Backend.available.contains(.postgres)))
     func changesReachStreamsOfOtherInstances() async throws {
-        let directory = try TemporaryDirectory()
-        let database = try await TestDatabase.make(.postgres, in: directory)
-        try await withFletcher(store: try await database.open()) { writer in
-            try await withFletcher(store: try await database.open()) { reader in
-                let token = try await writer.token("admin")
-                var factory = PlanFactory()
-                _ = try await writer.call("POST", "/api/plan", json: factory.plan(["A"], eager: false), token: token)
-                let dataset = factory.datasetID.lowercasedString
-                let stream = try EventStream("\(reader.base)/api/plan/\(dataset)/events")
-                defer { stream.close() }
-                #expect(await stream.next()?.name == "plan")
-                let body = #"[{"id": "\#(factory.id("A").lowercasedString)", "state": "running"}]"#
-                _ = try await writer.call("PUT", "/api/data_product/\(dataset)/update", body: body, token: token)
-                let change = try #require(await stream.next())
-                #expect(change.id == "2" && change.data.contains(#""state":"running""#))
-                let metrics = try await reader.call("GET", "/metrics").text
-                #expect(
-                    metrics.contains("fletcher_db_pool_in_use")
-                        && metrics.contains("fletcher_db_pool_wait_seconds_count"))
-            }
+        try await withTwoInstancesAndAPlan { writer, reader, token, dataset, product in
+            let stream = try EventStream("\(reader.base)/api/plan/\(dataset)/events")
+            defer { stream.close() }
+            #expect(await stream.next()?.name == "plan")
+            let body = #"[{"id": "\#(product)", "state": "running"}]"#
+            _ = try await writer.call("PUT", "/api/data_product/\(dataset)/update", body: body, token: token)
+            let change = try #require(await stream.next())
+            #expect(change.id == "2" && change.data.contains(#""state":"running""#))
+            let metrics = try await reader.call("GET", "/metrics").text
+            #expect(
+                metrics.contains("fletcher_db_pool_in_use")
+                    && metrics.contains("fletcher_db_pool_wait_seconds_count"))
         }
     }
 

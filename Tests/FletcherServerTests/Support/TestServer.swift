@@ -157,3 +157,21 @@ func everyMutation(_ dataset: String) -> [(method: String, path: String, body: S
         ("DELETE", "/api/data_product/disable/\(dataset)", "[]", .disable),
     ]
 }
+
+/// Two Fletcher instances on one fresh PostgreSQL database, and a plan of one lazy product `A`
+/// posted through the first: what R7's tests start from. The body gets the dataset's and A's ids.
+func withTwoInstancesAndAPlan(
+    _ body: (_ writer: API, _ reader: API, _ token: String, _ dataset: String, _ product: String) async throws -> Void
+) async throws {
+    let directory = try TemporaryDirectory()
+    let database = try await TestDatabase.make(.postgres, in: directory)
+    try await withFletcher(store: try await database.open()) { writer in
+        try await withFletcher(store: try await database.open()) { reader in
+            let token = try await writer.token("admin")
+            var factory = PlanFactory()
+            _ = try await writer.call("POST", "/api/plan", json: factory.plan(["A"], eager: false), token: token)
+            let product = factory.id("A").lowercasedString
+            try await body(writer, reader, token, factory.datasetID.lowercasedString, product)
+        }
+    }
+}
