@@ -1,9 +1,10 @@
-import FletcherHTTP
 import FletcherTestSupport
 import Foundation
 import Hummingbird
 import Synchronization
 import Testing
+
+@testable import FletcherHTTP
 
 /// The libcurl client against a real HTTP server on loopback.
 @Suite("HTTP client over libcurl")
@@ -120,6 +121,31 @@ struct HTTPClientTests {
             await iterator.next()  // the request is on the server now
             task.cancel()
             await #expect(throws: CancellationError.self) { try await task.value }
+        }
+    }
+
+    /// A caller cancelled just as its answer arrived asks the loop to cancel a transfer that has
+    /// already ended. That must cancel nothing: a later transfer allocated at the ended one's
+    /// address once inherited the cancellation and failed a platform call it never cancelled.
+    @Test func aCancelArrivingAfterItsTransferEndedCancelsNothingElse() async throws {
+        let configuration = HTTPClientConfiguration()
+        let loop = CurlLoop(maxConnectionsPerHost: 4)
+        defer { loop.stop() }
+        func send(_ url: String) async throws -> (CurlTransfer, HTTPClientResponse) {
+            let transfer = try CurlTransfer(HTTPClientRequest(url: url), configuration: configuration)
+            let response = try await withCheckedThrowingContinuation { continuation in
+                transfer.continuation = continuation
+                loop.submit(transfer)
+            }
+            return (transfer, response)
+        }
+        try await withServer { base in
+            for _ in 0..<50 {
+                let (ended, _) = try await send("\(base)/hello")
+                loop.cancel(ended)
+                let (_, next) = try await send("\(base)/hello")
+                #expect(next.status == 200)
+            }
         }
     }
 

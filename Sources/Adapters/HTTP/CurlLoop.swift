@@ -57,7 +57,6 @@ final class CurlLoop: Sendable {
 
     private func run() {
         var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
-        var cancelled = Set<ObjectIdentifier>()
         while true {
             let (operations, stopped) = inbox.withLock { inbox in
                 defer { inbox.operations.removeAll() }
@@ -66,9 +65,10 @@ final class CurlLoop: Sendable {
             for operation in operations {
                 switch operation {
                 case .add(let transfer):
-                    if cancelled.remove(ObjectIdentifier(transfer)) != nil {
+                    if transfer.stage == .cancelledBeforeAdding {
                         transfer.continuation?.resume(throwing: CancellationError())
                     } else {
+                        transfer.stage = .added
                         active[transfer.easy] = transfer
                         curl_multi_add_handle(multi, transfer.easy)
                     }
@@ -76,9 +76,10 @@ final class CurlLoop: Sendable {
                     if active.removeValue(forKey: transfer.easy) != nil {
                         curl_multi_remove_handle(multi, transfer.easy)
                         transfer.continuation?.resume(throwing: CancellationError())
-                    } else {
-                        cancelled.insert(ObjectIdentifier(transfer))  // not added yet: refuse it when it is
+                    } else if transfer.stage == .created {
+                        transfer.stage = .cancelledBeforeAdding  // its add comes next: refuse it then
                     }
+                // Otherwise it ended before its caller was cancelled: nothing is left to cancel.
                 }
             }
             if stopped {

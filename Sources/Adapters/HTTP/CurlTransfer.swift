@@ -12,6 +12,13 @@ final class CurlTransfer: @unchecked Sendable {
     var continuation: CheckedContinuation<HTTPClientResponse, any Error>?
     /// Set for a streamed response: body bytes go here as they arrive instead of into `body`.
     var receive: (@Sendable (_ status: Int, _ chunk: [UInt8]) -> Void)?
+    /// Where the loop is with this transfer, so a cancellation arriving before it was added, or
+    /// after it ended, is told apart from one to act on.
+    var stage = Stage.created
+
+    enum Stage {
+        case created, added, cancelledBeforeAdding
+    }
 
     init(_ request: HTTPClientRequest, configuration: HTTPClientConfiguration) throws {
         guard let easy = curl_easy_init() else {
