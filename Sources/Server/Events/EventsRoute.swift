@@ -30,12 +30,7 @@ enum EventsRoute {
                 return version
             }
             let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) } ?? after
-            var retained: [FeedChange]?
-            if let lastEventID {
-                await orchestrator.changes.catchUp()
-                retained = orchestrator.changes.changes(of: id, after: lastEventID, upTo: version)
-            }
-            let replay = retained
+            let replay = await missed(by: lastEventID, of: id, upTo: version, from: orchestrator.changes)
             return Response(
                 status: .ok,
                 headers: [
@@ -58,6 +53,16 @@ enum EventsRoute {
                     try await writer.finish(nil)
                 })
         }
+    }
+
+    /// What a client that has seen `lastEventID` missed up to `version`, or nil when it has no
+    /// version or the feed no longer holds all it missed (then it is sent the plan).
+    private static func missed(
+        by lastEventID: Int64?, of id: UUID, upTo version: Int64, from changes: ChangeFeed
+    ) async -> [FeedChange]? {
+        guard let lastEventID else { return nil }
+        await changes.catchUp()
+        return changes.changes(of: id, after: lastEventID, upTo: version)
     }
 
     private enum Outgoing: Sendable {

@@ -185,11 +185,7 @@ final class PGWireConnection: @unchecked Sendable {
                 return close(because: .connectionLost(PGError.message(of: handle)))
             }
             phase = .ready
-            if let error = copy.error, PQtransactionStatus(handle) != PQTRANS_IDLE {
-                send([PGStatement("ROLLBACK")]) { _ in copy.completion(.failure(error)) }
-            } else {
-                copy.completion(copy.error.map { .failure($0) } ?? .success(()))
-            }
+            complete(copy.error, with: (), copy.completion)
         }
     }
 
@@ -261,12 +257,20 @@ final class PGWireConnection: @unchecked Sendable {
                 run.completion(.failure(.connectionLost(PGError.message(of: handle))))
                 return close(because: .connectionLost(PGError.message(of: handle)))
             }
-            if let error = run.error, PQtransactionStatus(handle) != PQTRANS_IDLE {
-                // The failed transaction is closed before anyone hears of the failure.
-                send([PGStatement("ROLLBACK")]) { _ in run.completion(.failure(error)) }
-            } else {
-                run.completion(run.error.map { .failure($0) } ?? .success(run.rows))
-            }
+            complete(run.error, with: run.rows, run.completion)
+        }
+    }
+
+    /// Hands a finished pipeline's or COPY's outcome on; after a failure, the transaction it left
+    /// open is rolled back first, so no caller hears of the failure on a connection still inside it.
+    private func complete<Value>(
+        _ error: PGError?, with value: Value, _ completion: @escaping (Result<Value, PGError>) -> Void
+    ) {
+        guard let error else { return completion(.success(value)) }
+        if PQtransactionStatus(handle) != PQTRANS_IDLE {
+            send([PGStatement("ROLLBACK")]) { _ in completion(.failure(error)) }
+        } else {
+            completion(.failure(error))
         }
     }
 }

@@ -101,27 +101,35 @@ function setState(id, state, runID, modified) {
   }
 }
 
-// Runs `work` (which returns a promise) `delay` ms after it is asked for, once for all the asks
-// in between; an ask while it runs asks again after it, since its answer may predate the change.
+// Runs `work` (which returns a promise) when asked, at most once per `delay` ms: at once if it
+// last started longer ago, else when that much time has passed. An ask while it runs makes it run
+// once more after it, since its answer may predate that ask's change. So a change after a quiet
+// spell shows without waiting, and a burst of changes costs two requests.
 function coalesced(delay, work) {
   let state = "idle";
   let again = false;
+  let started = -Infinity;
   const run = () => {
     state = "running";
     again = false;
+    started = Date.now();
     work().catch(() => {}).finally(() => {
-      state = again ? "waiting" : "idle";
-      if (again) setTimeout(run, delay);
+      state = "idle";
+      if (again) ask();
     });
   };
-  return () => {
-    if (state === "idle") { state = "waiting"; setTimeout(run, delay); }
-    else if (state === "running") again = true;
+  const ask = () => {
+    if (state === "running") again = true;
+    if (state !== "idle") return;
+    const wait = started + delay - Date.now();
+    if (wait <= 0) run();
+    else { state = "waiting"; setTimeout(run, wait); }
   };
+  return ask;
 }
 
 // The counts cover the whole plan, most of it not on this page: they are asked of the server
-// after changes, at most once per half second.
+// after changes, at most twice a second.
 const refreshCounts = coalesced(500, () => {
   const dag = document.getElementById("dag");
   return fetch(dag.dataset.counts, { headers: { Accept: "application/json" } })
