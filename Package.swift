@@ -61,6 +61,7 @@ let package = Package(
                 .embedInCode("sqlite/0005_revoked_token.sqlite.sql"),
                 .embedInCode("postgres/0006_revoked_token.postgres.sql"),
                 .embedInCode("postgres/0007_search_table.postgres.sql"),
+                .embedInCode("postgres/0008_dependency_check.postgres.sql"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -42,6 +42,8 @@ public enum Migrations {
         Migration(version: 5, name: "state_counts", bytes: PackageResources._005_state_counts_postgres_sql),
         Migration(version: 6, name: "revoked_token", bytes: PackageResources._006_revoked_token_postgres_sql),
         Migration(version: 7, name: "search_table", bytes: PackageResources._007_search_table_postgres_sql),
+        Migration(
+            version: 8, name: "dependency_check", bytes: PackageResources._008_dependency_check_postgres_sql),
     ]
 }
 

@@ -54,6 +54,7 @@ public enum FletcherApplication {
                 AuthenticationMiddleware(authenticator: authenticator, rules: document.access),
                 QueryParameterMiddleware(routes: document.routes),
                 RequestBodyMiddleware(limit: configuration.maxBodyBytes, routes: document.routes),
+                PlanBodyMiddleware(),
                 PlanResponseMiddleware(),
             ])
 

@@ -41,6 +41,19 @@ struct HTTPContractTests {
 
             let broken = try await api.call("POST", "/api/plan", body: "{\"dataset\": ", token: token)
             #expect(broken.status == 400 && broken.detail?.hasPrefix("Malformed JSON") == true)
+            // A plan is read by Fletcher's own parser: strict (no trailing commas), saying where it stopped.
+            let trailing = planJSON(UUID().lowercasedString, [], [], extra: "[1,\n2,]")
+            let comma = try await api.call("POST", "/api/plan", body: trailing, token: token)
+            #expect(
+                comma.status == 400
+                    && comma.detail?.hasPrefix("Malformed JSON: unexpected ']' at line 2, column 3") == true)
+            let product = (UUID().lowercasedString, "p", true)
+            let eager = planJSON(UUID().lowercasedString, [product], []).replacing(
+                "\"eager\": true", with: "\"eager\": \"yes\"")
+            let notBoolean = try await api.call("POST", "/api/plan", body: eager, token: token)
+            #expect(
+                notBoolean.status == 400
+                    && notBoolean.detail == "Invalid type for 'data_products[0].eager': expected a boolean")
             let wrongShape = try await api.call(
                 "PUT", "/api/data_product/\(UUID().lowercasedString)/clear", body: "{}", token: token)
             #expect(wrongShape.status == 400)

@@ -174,11 +174,23 @@ for (smallRow, largeRow) in rows {
     ])
 }
 
+let decode = try decodePostBody(products: 50_000)
+print(
+    String(
+        format: "P11 body: decoding a 50,000-product post (%.1f MB): JSONInput %.0f ms, JSONDecoder %.0f ms (%.2f)",
+        Double(decode.bytes) / 1e6, decode.oursMilliseconds, decode.foundationMilliseconds,
+        decode.oursMilliseconds / decode.foundationMilliseconds))
+
 let report: [String: Any] = [
     "benchmark": "engine-update-p2",
     "small_products": small.param.dataProducts.count,
     "large_products": large.param.dataProducts.count,
     "rows": Dictionary(uniqueKeysWithValues: zip(rows.map { $0.0.name }, results)),
+    "post_body_decode": [
+        "products": 50_000, "bytes": decode.bytes, "json_input_ms": decode.oursMilliseconds,
+        "json_decoder_ms": decode.foundationMilliseconds,
+        "ratio": decode.oursMilliseconds / decode.foundationMilliseconds,
+    ],
 ]
 let output = URL(
     fileURLWithPath: CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "bench/results/latest.json")

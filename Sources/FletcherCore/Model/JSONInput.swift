@@ -1,18 +1,32 @@
 import Foundation
 
 /// Decodes request bodies and files into model types, turning every failure into a 400 that
-/// names the field (`docs/api.md` §1), the same way for the API and the CLI.
+/// names the field (`docs/api.md` §1), the same way for the API and the CLI. The text is parsed by
+/// `JSONParser` and decoded by `JSONValueDecoder`, which throw what Foundation's decoder throws.
 public enum JSONInput {
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: Data) throws(CommandError) -> T {
-        if JSONNesting.exceeds(JSONNesting.limit, in: bytes) {
-            throw CommandError(.badRequest, "JSON is nested deeper than \(JSONNesting.limit) levels")
+        try decode(type, parsing: { () throws(JSONParser.Failure) in try JSONParser.parse(bytes) })
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(CommandError) -> T {
+        try decode(type, parsing: { () throws(JSONParser.Failure) in try JSONParser.parse(bytes) })
+    }
+
+    private static func decode<T: Decodable>(
+        _ type: T.Type, parsing parse: () throws(JSONParser.Failure) -> JSONValue
+    ) throws(CommandError) -> T {
+        let value: JSONValue
+        do {
+            value = try parse()
+        } catch {
+            throw CommandError(.badRequest, error.tooDeep ? error.reason : "Malformed JSON: \(error)")
         }
         do {
-            return try JSONDecoder().decode(type, from: bytes)
+            return try JSONValueDecoder.decode(type, from: value, at: [])
         } catch let error as DecodingError {
             throw CommandError(.badRequest, describe(error))
         } catch {
-            throw CommandError(.badRequest, "Malformed JSON")
+            throw CommandError(.badRequest, "Invalid value: \(error)")
         }
     }
 

@@ -15,10 +15,6 @@ public enum JSONNesting {
         bytes.withUnsafeBytes { exceeds(limit, in: $0) }
     }
 
-    public static func exceeds(_ limit: Int, in bytes: Data) -> Bool {
-        bytes.withUnsafeBytes { exceeds(limit, in: $0) }
-    }
-
     private static func exceeds(_ limit: Int, in bytes: UnsafeRawBufferPointer) -> Bool {
         var depth = 0
         var inString = false

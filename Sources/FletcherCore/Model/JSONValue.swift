@@ -67,8 +67,8 @@ extension JSONValue {
     }
 
     /// Parses JSON text (as stored by `jsonText`).
-    public init(jsonText: String) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: Data(jsonText.utf8))
+    public init(jsonText: String) throws(JSONParser.Failure) {
+        self = try JSONParser.parse(Array(jsonText.utf8))
     }
 }
 

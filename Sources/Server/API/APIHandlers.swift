@@ -15,8 +15,8 @@ struct APIHandlers: APIProtocol {
     }
 
     func postPlan(_ input: Operations.PostPlan.Input) async throws -> Operations.PostPlan.Output {
-        guard case .json(let param) = input.body else { throw APIError.badRequest("A JSON request body is required") }
-        return .ok(try await mutate(.post(param), on: param.dataset.id, prefer: input.headers.prefer))
+        guard case .json(let body) = input.body else { throw APIError.badRequest("A JSON request body is required") }
+        return .ok(try await mutate(.post(body.param), on: body.param.dataset.id, prefer: input.headers.prefer))
     }
 
     func searchPlans(_ input: Operations.SearchPlans.Input) async throws -> Operations.SearchPlans.Output {
