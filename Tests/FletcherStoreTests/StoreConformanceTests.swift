@@ -203,4 +203,36 @@ struct StoreConformanceTests {
         let next = try await orchestrator.execute(.pause, on: factory.datasetID, by: "t")
         #expect(next.version == posted.version + 1)
     }
+
+    /// A big delta is applied to the cached plan beside the database's write: the plan a command
+    /// answers with and caches is the plan the store holds (rows, counts, JSON, version), for a
+    /// first post, a re-post that adds to it, and an update of every product.
+    @Test(arguments: Backend.available)
+    func bigChangesAreCachedAsStored(backend: Backend) async throws {
+        let directory = try TemporaryDirectory()
+        let store = try await openStore(backend, directory)
+        let orchestrator = Orchestrator(store: store, platforms: .builtIn(), clock: SteppingClock())
+        var factory = PlanFactory()
+        let names = (0..<2_400).map { "P\($0)" }
+        func chains(_ count: Int) -> [(String, String)] {
+            (10..<count).map { (names[$0 - 10], names[$0]) }
+        }
+        func expectStored(_ outcome: CommandOutcome, _ step: String) async throws {
+            let stored = try #require(try await store.storedPlan(factory.datasetID), "\(step)")
+            #expect(outcome.state.plan == stored.plan, "\(step)")
+            #expect(outcome.state.counts.filter { $0.value != 0 } == stored.counts, "\(step)")
+            #expect(outcome.state.json.bytes == stored.json.bytes, "\(step)")
+            #expect(outcome.version == stored.version && outcome.state.version == stored.version, "\(step)")
+            #expect(try await orchestrator.currentPlan(factory.datasetID)?.json.bytes == stored.json.bytes, "\(step)")
+        }
+        let posted = try await orchestrator.post(factory.plan(Array(names[..<1_300]), chains(1_300)), by: "t")
+        try await expectStored(posted, "first post")
+        let grown = try await orchestrator.post(factory.plan(names, chains(names.count)), by: "t")
+        #expect(grown.plan.dataProducts.count == names.count)
+        try await expectStored(grown, "re-post")
+        let succeeded = try await orchestrator.execute(
+            .update(names.map { StateParam(id: factory.id($0), state: .success) }), on: factory.datasetID, by: "t")
+        try await expectStored(succeeded, "update")
+        #expect(succeeded.changes.count == names.count)
+    }
 }

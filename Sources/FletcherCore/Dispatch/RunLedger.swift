@@ -15,6 +15,9 @@ public struct RunChanges: Sendable, Hashable {
 
     public var isEmpty: Bool { started.isEmpty && progressed.isEmpty && superseded.isEmpty }
 
+    /// True when dispatchers have something to do: attempts to start or runs to cancel.
+    public var givesDispatchWork: Bool { !started.isEmpty || !superseded.isEmpty }
+
     /// Adds the changes of a later command, keeping the order they happened in.
     public mutating func append(_ later: RunChanges) {
         started += later.started

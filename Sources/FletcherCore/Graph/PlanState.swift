@@ -28,18 +28,27 @@ public struct PlanState: Sendable {
         Plan(dataset: dataset, dataProducts: products, dependencies: dependencies)
     }
 
+    /// How many products will be in each state once `delta` is applied, in O(size of the delta).
+    public func counts(after delta: PlanDelta) -> [State: Int] {
+        var counts = self.counts
+        for (position, product) in delta.products {
+            if position < products.count { counts[products[position].state, default: 0] -= 1 }
+            counts[product.state, default: 0] += 1
+        }
+        return counts
+    }
+
     /// Applies a committed delta in place (O(size of the delta) unless the graph was replaced).
     public mutating func apply(_ delta: PlanDelta, version: Int64) {
         if let dataset = delta.dataset { self.dataset = dataset }
+        counts = counts(after: delta)
         for (position, product) in delta.changedProducts {
             if position < products.count {
-                counts[products[position].state, default: 0] -= 1
                 products[position] = product
             } else {
                 precondition(position == products.count, "delta skips a product position")
                 products.append(product)
             }
-            counts[product.state, default: 0] += 1
         }
         for (position, dependency) in delta.changedDependencies {
             if position < dependencies.count {

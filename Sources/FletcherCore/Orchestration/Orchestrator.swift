@@ -50,7 +50,7 @@ public final class Orchestrator: Sendable {
         let context = EngineContext(actor: actor, now: clock.now(), platforms: platforms, newRunID: newRunID)
         let cache = self.cache
         let dispatching = platforms.dispatching
-        let result = try await store.withLockedDataset(datasetID) { transaction -> Committed in
+        let written = try await store.withLockedDataset(datasetID) { transaction -> Written in
             let stored = try Self.currentPlan(datasetID, in: transaction, cache: cache)
             let delta: PlanDelta
             do {
@@ -62,19 +62,20 @@ public final class Orchestrator: Sendable {
             guard !delta.isEmpty else {
                 guard let stored else { throw CommandError.datasetNotFound(datasetID) }
                 cache.put(datasetID, stored)
-                return Committed(state: stored, delta: delta, dispatches: false, transitions: StateTransitions())
+                return Written(
+                    Committed(state: stored, delta: delta, dispatches: false, transitions: StateTransitions()))
             }
             let runs = RunLedger.changes(of: command, from: stored, to: delta, dispatching: dispatching)
             let transitions = StateTransitions(from: stored, delta)
             let storedVersion = stored?.version ?? 0
             // The plan's storage must be referenced once when the delta is applied, or applying
             // copies every product: the stored plan is consumed into the new one.
-            var state = (consume stored) ?? PlanState.empty(delta.dataset!)
-            state.apply(delta, version: state.version)
             return try Self.write(
-                delta, runs: runs, transitions: transitions, producing: state, over: storedVersion,
+                delta, runs: runs, transitions: transitions,
+                applyingTo: (consume stored) ?? PlanState.empty(delta.dataset!), over: storedVersion,
                 datasetID: datasetID, at: context.now, in: transaction)
         }
+        let result = await written.committed()
         committed(result, on: datasetID)
         return CommandOutcome(result)
     }
@@ -97,13 +98,19 @@ public final class Orchestrator: Sendable {
         over storedVersion: Int64, datasetID: UUID, at now: Timestamp, in transaction: any PlanTransaction
     ) throws -> Committed {
         let version = storedVersion + 1
-        try transaction.write(delta, datasetID: datasetID, version: version, counts: state.counts, at: now)
-        if !runs.isEmpty { try transaction.record(runs, datasetID: datasetID, at: now) }
+        try write(
+            delta, runs: runs, version: version, counts: state.counts, datasetID: datasetID, at: now, in: transaction)
         var state = state
         state.apply(PlanDelta(), version: version)
-        return Committed(
-            state: state, delta: delta, dispatches: !runs.started.isEmpty || !runs.superseded.isEmpty,
-            transitions: transitions)
+        return Committed(state: state, delta: delta, dispatches: runs.givesDispatchWork, transitions: transitions)
+    }
+
+    static func write(
+        _ delta: PlanDelta, runs: RunChanges, version: Int64, counts: [State: Int], datasetID: UUID,
+        at now: Timestamp, in transaction: any PlanTransaction
+    ) throws {
+        try transaction.write(delta, datasetID: datasetID, version: version, counts: counts, at: now)
+        if !runs.isEmpty { try transaction.record(runs, datasetID: datasetID, at: now) }
     }
 
     /// Runs `body`, a command's turn on the dataset and its transaction, as one span of the current
