@@ -54,7 +54,7 @@ final class PostgresLockedRun<T: Sendable>: @unchecked Sendable {
         } catch {
             return connection.send([PGStatement("ROLLBACK")]) { [completion] _ in completion(.failure(error)) }
         }
-        let commit = { [self] in
+        let commit: @Sendable () -> Void = { [self] in
             connection.send(transaction.statements + [PGStatement("COMMIT")]) { [self] result in
                 switch result {
                 case .failure(let error): failed(error)
@@ -73,12 +73,18 @@ final class PostgresLockedRun<T: Sendable>: @unchecked Sendable {
         }
     }
 
-    private func copy(_ copies: ArraySlice<(sql: String, data: [UInt8])>, then next: @escaping () -> Void) {
+    /// Copies each one's rows once they are built, back on the connection's loop.
+    private func copy(_ copies: ArraySlice<PostgresPlanTransaction.Copy>, then next: @escaping @Sendable () -> Void) {
         guard let first = copies.first else { return next() }
-        connection.copyIn(first.sql, data: first.data) { [self] result in
-            switch result {
-            case .failure(let error): failed(error)
-            case .success: copy(copies.dropFirst(), then: next)
+        Task { [self] in
+            let rows = await first.rows.value
+            connection.loop.execute { [self] in
+                connection.copyIn(first.sql, data: rows) { [self] result in
+                    switch result {
+                    case .failure(let error): failed(error)
+                    case .success: copy(copies.dropFirst(), then: next)
+                    }
+                }
             }
         }
     }
