@@ -7,6 +7,9 @@ import Foundation
 public enum JSONNesting {
     public static let limit = 64
 
+    /// The answer to a body nested deeper than `limit`, whichever check finds it.
+    public static let tooDeep = "JSON is nested deeper than \(limit) levels"
+
     /// True when some array or object in `bytes` is nested deeper than `limit`.
     /// Brackets inside strings do not count; malformed input is left for the decoder to reject.
     /// Takes an array, not any sequence: a generic called from another module runs unspecialized,

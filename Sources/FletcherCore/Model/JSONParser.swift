@@ -109,10 +109,7 @@ public struct JSONParser: ~Copyable {
 
     private mutating func enter() throws(Failure) {
         depth += 1
-        guard depth <= JSONNesting.limit else {
-            throw Failure(
-                reason: "JSON is nested deeper than \(JSONNesting.limit) levels", line: 0, column: 0, tooDeep: true)
-        }
+        guard depth <= JSONNesting.limit else { throw failure(JSONNesting.tooDeep, tooDeep: true) }
     }
 
     private mutating func leave(_ value: JSONValue) -> JSONValue {
@@ -160,7 +157,7 @@ public struct JSONParser: ~Copyable {
             ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
     }
 
-    func failure(_ reason: String, at position: Int? = nil) -> Failure {
+    func failure(_ reason: String, at position: Int? = nil, tooDeep: Bool = false) -> Failure {
         let position = min(position ?? index, bytes.count)
         var line = 1
         var lineStart = 0
@@ -168,6 +165,6 @@ public struct JSONParser: ~Copyable {
             line += 1
             lineStart = offset + 1
         }
-        return Failure(reason: reason, line: line, column: position - lineStart + 1, tooDeep: false)
+        return Failure(reason: reason, line: line, column: position - lineStart + 1, tooDeep: tooDeep)
     }
 }

@@ -159,7 +159,9 @@ extension UUID {
                         guard utf8[position] == UInt8(ascii: "-") else { return false }
                         position += 1
                     }
-                    guard let high = Self.hexDigit(utf8[position]), let low = Self.hexDigit(utf8[position + 1]) else {
+                    guard let high = nibble(ofHexDigit: utf8[position]),
+                        let low = nibble(ofHexDigit: utf8[position + 1])
+                    else {
                         return false
                     }
                     bytes[index] = high << 4 | low
@@ -170,14 +172,5 @@ extension UUID {
         }
         guard parsed else { return nil }
         self.init(uuid: uuid)
-    }
-
-    private static func hexDigit(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

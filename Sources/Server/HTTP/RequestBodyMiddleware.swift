@@ -31,7 +31,7 @@ struct RequestBodyMiddleware: ServerMiddleware {
             throw tooLarge
         }
         if JSONNesting.exceeds(JSONNesting.limit, in: bytes) {
-            throw APIError.badRequest("JSON is nested deeper than \(JSONNesting.limit) levels")
+            throw APIError.badRequest(JSONNesting.tooDeep)
         }
         return try await next(request, HTTPBody(bytes), metadata)
     }
