@@ -87,7 +87,8 @@ struct Serve: AsyncParsableCommand {
             })
         // Services stop in reverse order: the server (with what uses the store) first, then the
         // store, once its calls in flight are done; the exporter last, so the final spans go out.
-        let services: [any Service] = [traceExport, opened.lifecycle].compactMap { $0 } + [app]
+        let services: [any Service] =
+            [MemoryRelease.Trimmer()] + [traceExport, opened.lifecycle].compactMap { $0 } + [app]
         try await ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         ).run()

@@ -193,3 +193,30 @@ extension Harness {
         Edge(parent: id(parent), child: id(child))
     }
 }
+
+/// A cached plan lives long, so the rows a post adds are kept without spare room: arrays grown by
+/// doubling as rows are appended, and rows encoded into buffers sized for the longest row, left
+/// up to half of a cached plan's memory unused (`docs/benchmarks.md`, P4).
+@Suite("A plan as cached")
+struct CachedPlanSizeTests {
+    @Test func rowsAddedByPostsAreKeptWithoutSpareRoom() throws {
+        var h = Harness()
+        let names = (0..<13).map { "P\($0)" }
+        _ = try h.post(names, zip(names.dropLast(), names.dropFirst()).map { ($0, $1) })
+        // A second post adds rows to the stored ones.
+        let more = names + (0..<7).map { "Q\($0)" }
+        _ = try h.post(more, zip(more.dropLast(), more.dropFirst()).map { ($0, $1) })
+        let state = try #require(h.state)
+        #expect(state.products.count == 20 && state.dependencies.count == 19)
+        // malloc may hand out up to 31 bytes more than asked: its 16-byte rounding, or a free
+        // block whose rest was too small to split off. More than that is room left by growing.
+        func spare<Row>(_ rows: [Row]) -> Int { (rows.capacity - rows.count) * MemoryLayout<Row>.stride }
+        #expect(spare(state.products) < 32 && spare(state.dependencies) < 32)
+        #expect(spare(state.json.products) < 32 && spare(state.json.dependencies) < 32)
+        // The writer's own buffer is 320 bytes for a product and 200 for a dependency.
+        for row in state.json.products + state.json.dependencies {
+            let room = spare(row)
+            #expect(room < 32, "a row of \(row.count) bytes holds \(row.capacity)")
+        }
+    }
+}

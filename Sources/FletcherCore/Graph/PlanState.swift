@@ -42,6 +42,7 @@ public struct PlanState: Sendable {
     public mutating func apply(_ delta: PlanDelta, version: Int64) {
         if let dataset = delta.dataset { self.dataset = dataset }
         counts = counts(after: delta)
+        products.reserveExactly(for: delta.products.keys)
         for (position, product) in delta.changedProducts {
             if position < products.count {
                 products[position] = product
@@ -50,6 +51,7 @@ public struct PlanState: Sendable {
                 products.append(product)
             }
         }
+        dependencies.reserveExactly(for: delta.dependencies.keys)
         for (position, dependency) in delta.changedDependencies {
             if position < dependencies.count {
                 dependencies[position] = dependency
@@ -61,6 +63,15 @@ public struct PlanState: Sendable {
         if let graph = delta.graph { self.graph = graph }
         json.apply(delta)
         self.version = version
+    }
+}
+
+extension Array {
+    /// Makes room for the rows `positions` add past the end, exactly: a cached plan lives long,
+    /// and growing it by doubling as rows are appended would leave up to half of it unused.
+    mutating func reserveExactly(for positions: some Collection<Int>) {
+        let added = positions.reduce(0) { $1 >= count ? $0 + 1 : $0 }
+        if added > 0 { reserveCapacity(count + added) }
     }
 }
 

@@ -12,6 +12,14 @@ public struct JSONWriter: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
+    /// The bytes in a buffer of their own size, for text that is kept (a cached plan's rows): the
+    /// writer's buffer is sized for the longest row, most rows are shorter.
+    public var keptBytes: [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
+            count = buffer.initialize(fromContentsOf: bytes)
+        }
+    }
+
     public mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }

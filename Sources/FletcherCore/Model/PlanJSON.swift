@@ -15,6 +15,7 @@ public struct PlanJSON: Sendable {
     /// Re-encodes the rows `delta` changes (positions as in `PlanState.apply`).
     mutating func apply(_ delta: PlanDelta) {
         if let dataset = delta.dataset { self.dataset = dataset.jsonBytes }
+        products.reserveExactly(for: delta.products.keys)
         for (position, product) in delta.changedProducts {
             if position < products.count {
                 products[position] = product.jsonBytes
@@ -22,6 +23,7 @@ public struct PlanJSON: Sendable {
                 products.append(product.jsonBytes)
             }
         }
+        dependencies.reserveExactly(for: delta.dependencies.keys)
         for (position, dependency) in delta.changedDependencies {
             if position < dependencies.count {
                 dependencies[position] = dependency.jsonBytes
@@ -110,7 +112,7 @@ extension DataProduct {
     public var jsonBytes: [UInt8] {
         var writer = JSONWriter(capacity: 320)
         write(to: &writer)
-        return writer.bytes
+        return writer.keptBytes
     }
 
     public func write(to writer: inout JSONWriter) {
@@ -176,7 +178,7 @@ extension Dependency {
         writer.key("parent_id")
         writer.uuid(parentID)
         writer.raw("}")
-        return writer.bytes
+        return writer.keptBytes
     }
 }
 
@@ -199,6 +201,6 @@ extension Dataset {
         writer.key("paused")
         writer.bool(paused)
         writer.raw("}")
-        return writer.bytes
+        return writer.keptBytes
     }
 }

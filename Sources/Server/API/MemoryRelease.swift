@@ -1,3 +1,7 @@
+import Foundation
+import ServiceLifecycle
+import Synchronization
+
 #if canImport(Glibc)
     import CGlibc
 #endif
@@ -12,25 +16,57 @@
 public enum MemoryRelease {
     /// Commands changing at least this many rows are followed by a trim.
     static let rowThreshold = 10_000
+    /// Commands since the last trim.
+    private static let commands = Atomic<Int>(0)
 
     /// Call once at start: blocks of 256 KiB and more are mapped on their own and unmapped when
     /// freed, whatever was freed before; and an arena keeps up to 1 MiB free at its top. (Setting
     /// the first fixes glibc's trim threshold at its 128 KiB default, so a thread's arena handed
     /// pages back and faulted them in again nearly every request: `madvise`, its TLB flushes on
     /// every core and the page faults were a seventh of the server's CPU time under small updates.)
+    /// And one arena per core (two at least) instead of eight: each arena keeps its own freed pages.
     public static func configure() {
         #if canImport(Glibc)
             _ = mallopt(M_MMAP_THRESHOLD, 256 * 1024)
             _ = mallopt(M_TRIM_THRESHOLD, 1024 * 1024)
+            _ = mallopt(M_ARENA_MAX, Int32(clamping: max(2, ProcessInfo.processInfo.activeProcessorCount)))
         #endif
     }
 
-    /// After a command: hands freed pages back when the command changed many rows (milliseconds,
-    /// and only after commands this large).
+    /// After a command: hands freed pages back at once when the command changed many rows
+    /// (milliseconds, and only after commands this large); otherwise `Trimmer` does, later.
     static func afterCommand(changingRows rows: Int) {
-        guard rows >= rowThreshold else { return }
+        guard rows >= rowThreshold else {
+            commands.add(1, ordering: .relaxed)
+            return
+        }
+        trim()
+    }
+
+    private static func trim() {
+        commands.store(0, ordering: .relaxed)
         #if canImport(Glibc)
             _ = malloc_trim(0)
         #endif
+    }
+
+    /// Hands freed pages back every few seconds while commands run. Small commands free their
+    /// memory among rows that stay cached, so pages come free only as cached plans are evicted,
+    /// and glibc returns none of them by itself unless they are at the top of an arena.
+    public struct Trimmer: Service {
+        let interval: Duration
+
+        public init(interval: Duration = .seconds(2)) {
+            self.interval = interval
+        }
+
+        public func run() async throws {
+            try? await cancelWhenGracefulShutdown {
+                while true {
+                    try await Task.sleep(for: interval)
+                    if MemoryRelease.commands.load(ordering: .relaxed) > 0 { MemoryRelease.trim() }
+                }
+            }
+        }
     }
 }
