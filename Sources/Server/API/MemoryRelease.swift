@@ -1,6 +1,5 @@
 import Foundation
 import ServiceLifecycle
-import Synchronization
 
 #if canImport(Glibc)
     import CGlibc
@@ -16,8 +15,6 @@ import Synchronization
 public enum MemoryRelease {
     /// Commands changing at least this many rows are followed by a trim.
     static let rowThreshold = 10_000
-    /// Commands since the last trim.
-    private static let commands = Atomic<Int>(0)
 
     /// Call once at start: blocks of 256 KiB and more are mapped on their own and unmapped when
     /// freed, whatever was freed before; and an arena keeps up to 1 MiB free at its top. (Setting
@@ -36,25 +33,24 @@ public enum MemoryRelease {
     /// After a command: hands freed pages back at once when the command changed many rows
     /// (milliseconds, and only after commands this large); otherwise `Trimmer` does, later.
     static func afterCommand(changingRows rows: Int) {
-        guard rows >= rowThreshold else {
-            commands.add(1, ordering: .relaxed)
-            return
-        }
-        trim()
+        if rows >= rowThreshold { trim() }
     }
 
     private static func trim() {
-        commands.store(0, ordering: .relaxed)
         #if canImport(Glibc)
             _ = malloc_trim(0)
         #endif
     }
 
-    /// Hands freed pages back every few seconds while commands run. Small commands free their
-    /// memory among rows that stay cached, so pages come free only as cached plans are evicted,
-    /// and glibc returns none of them by itself unless they are at the top of an arena.
+    /// Hands freed pages back every few seconds. Small commands and reports free their memory
+    /// among rows that stay cached, so pages come free only as cached plans are evicted, and
+    /// glibc returns none of them by itself unless they are at the top of an arena. (On a process
+    /// that has freed nothing since, a trim finds little to do.) A trim takes under a millisecond
+    /// mostly, but up to tens after many evictions, so it runs on a thread of its own rather than
+    /// holding one of the few that run requests.
     public struct Trimmer: Service {
         let interval: Duration
+        private let queue = DispatchQueue(label: "fletcher.memory-trim", qos: .utility)
 
         public init(interval: Duration = .seconds(2)) {
             self.interval = interval
@@ -64,7 +60,12 @@ public enum MemoryRelease {
             try? await cancelWhenGracefulShutdown {
                 while true {
                     try await Task.sleep(for: interval)
-                    if MemoryRelease.commands.load(ordering: .relaxed) > 0 { MemoryRelease.trim() }
+                    await withCheckedContinuation { done in
+                        queue.async {
+                            MemoryRelease.trim()
+                            done.resume()
+                        }
+                    }
                 }
             }
         }
