@@ -169,6 +169,30 @@ struct ConcurrencyConformanceTests {
         }
     }
 
+    /// Two instances posting the same new plan at once: both succeed, one creating the plan and
+    /// the other merging into it, and the plan is stored once. (The second used to wait for the
+    /// first's lock inside a statement whose snapshot predated the first's commit, see no plan,
+    /// and fail on the first's rows.)
+    @Test(arguments: Backend.available)
+    func racingFirstPostsBothSucceed(backend: Backend) async throws {
+        let directory = try TemporaryDirectory()
+        let database = try await TestDatabase.make(backend, in: directory)
+        let one = Orchestrator(store: try await database.open(), platforms: .builtIn())
+        let two = Orchestrator(store: try await database.open(), platforms: .builtIn())
+        for _ in 0..<8 {
+            var factory = PlanFactory()
+            let plan = factory.plan(["A", "B", "C"], [("A", "B"), ("B", "C")])
+            let outcomes = await withTaskGroup(of: Int.self) { group in
+                group.addTask { await Self.status { try await one.post(plan, by: "t") } }
+                group.addTask { await Self.status { try await two.post(plan, by: "t") } }
+                return await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(outcomes == [200, 200])
+            let stored = try #require(try await one.plan(factory.datasetID))
+            #expect(stored.dataProducts.count == 3 && stored.dependencies.count == 2)
+        }
+    }
+
     private static func status(_ body: () async throws -> CommandOutcome) async -> Int {
         do {
             _ = try await body()

@@ -2,7 +2,8 @@ import FletcherCore
 import Foundation
 
 /// One `withLockedDataset` on PostgreSQL, driven on its connection's loop in two round trips:
-/// BEGIN with the dataset's lock and version; then, as soon as that answer arrives and on the
+/// BEGIN with the dataset's row lock and version (a dataset without a row costs one more, to lock
+/// its id); then, as soon as that answer arrives and on the
 /// same thread, the caller's step (the engine) and its writes sent with the COMMIT. A plan not
 /// in the caller's cache costs one more round trip to read it; a big new plan's rows are copied
 /// before the COMMIT, in three more. A serialization failure or
@@ -34,7 +35,22 @@ final class PostgresLockedRun<T: Sendable>: @unchecked Sendable {
 
     func start() {
         plan = nil
-        connection.send([PGStatement("BEGIN"), PostgresPlanTransaction.lock(datasetID)]) { [self] result in
+        connection.send([PGStatement("BEGIN"), PostgresPlanTransaction.lockRow(datasetID)]) { [self] result in
+            switch result {
+            case .failure(let error): failed(error)
+            case .success(let rows):
+                guard let row = rows[1].first else { return lockAbsentDataset() }
+                storedVersion = row[0].flatMap(Int64.init)
+                step()
+            }
+        }
+    }
+
+    /// No row: a dataset not created yet (or by a transaction that committed after this one's
+    /// read began). Takes the lock on its id, then reads the row again.
+    private func lockAbsentDataset() {
+        let statements = [PostgresPlanTransaction.lockName(datasetID), PostgresPlanTransaction.lockRow(datasetID)]
+        connection.send(statements) { [self] result in
             switch result {
             case .failure(let error): failed(error)
             case .success(let rows):

@@ -5,15 +5,18 @@ import Foundation
 /// `PostgresLockedRun` sends them with the COMMIT, as one pipeline.
 final class PostgresPlanTransaction: PlanTransaction, @unchecked Sendable {
     // Safety: used on its connection's loop only, from the caller's step to the COMMIT.
-    /// The lock and the version, sent right after BEGIN: a transaction-scoped advisory lock on the
-    /// dataset id (which also covers a dataset not created yet, so two first posts take turns),
-    /// then the row itself, in one statement.
-    static func lock(_ datasetID: UUID) -> PGStatement {
-        PGStatement(
-            """
-            SELECT (SELECT version FROM dataset WHERE id = $1::uuid FOR UPDATE)
-            FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS locked
-            """, [datasetID.lowercasedString])
+    /// The dataset's row, locked, and its version: sent right after BEGIN. Every change to an
+    /// existing dataset holds this lock.
+    static func lockRow(_ datasetID: UUID) -> PGStatement {
+        PGStatement("SELECT version FROM dataset WHERE id = $1::uuid FOR UPDATE", [datasetID.lowercasedString])
+    }
+
+    /// A transaction-scoped lock on a dataset id that has no row (yet): two first posts of one
+    /// plan take turns. It is a statement of its own, before `lockRow` is sent again: a statement
+    /// reads the rows committed before it began, so a `lockRow` in the same statement would miss
+    /// the row of the post it waited for.
+    static func lockName(_ datasetID: UUID) -> PGStatement {
+        PGStatement("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [datasetID.lowercasedString])
     }
 
     /// `loadPlan` needs a plan the transaction has not read yet: read it and run the body again.
