@@ -42,24 +42,8 @@ public struct PlanState: Sendable {
     public mutating func apply(_ delta: PlanDelta, version: Int64) {
         if let dataset = delta.dataset { self.dataset = dataset }
         counts = counts(after: delta)
-        products.reserveExactly(for: delta.products.keys)
-        for (position, product) in delta.changedProducts {
-            if position < products.count {
-                products[position] = product
-            } else {
-                precondition(position == products.count, "delta skips a product position")
-                products.append(product)
-            }
-        }
-        dependencies.reserveExactly(for: delta.dependencies.keys)
-        for (position, dependency) in delta.changedDependencies {
-            if position < dependencies.count {
-                dependencies[position] = dependency
-            } else {
-                precondition(position == dependencies.count, "delta skips a dependency position")
-                dependencies.append(dependency)
-            }
-        }
+        products.place(delta.products) { $0 }
+        dependencies.place(delta.dependencies) { $0 }
         if let graph = delta.graph { self.graph = graph }
         json.apply(delta)
         self.version = version
@@ -67,11 +51,22 @@ public struct PlanState: Sendable {
 }
 
 extension Array {
-    /// Makes room for the rows `positions` add past the end, exactly: a cached plan lives long,
-    /// and growing it by doubling as rows are appended would leave up to half of it unused.
-    mutating func reserveExactly(for positions: some Collection<Int>) {
-        let added = positions.reduce(0) { $1 >= count ? $0 + 1 : $0 }
+    /// Writes each of `rows` at its position: over the row there, or appended where the position
+    /// is the end (a delta's positions past the end follow on from it). Room for the appended rows
+    /// is reserved exactly: a cached plan lives long, and growing it by doubling as rows are
+    /// appended would leave up to half of it unused.
+    mutating func place<Row>(_ rows: [Int: Row], as element: (Row) -> Element) {
+        let added = rows.keys.reduce(0) { $1 >= count ? $0 + 1 : $0 }
         if added > 0 { reserveCapacity(count + added) }
+        for position in rows.keys.sorted() {
+            let row = element(rows[position]!)
+            if position < count {
+                self[position] = row
+            } else {
+                precondition(position == count, "a delta skips a row position")
+                append(row)
+            }
+        }
     }
 }
 

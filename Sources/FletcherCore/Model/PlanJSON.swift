@@ -15,22 +15,8 @@ public struct PlanJSON: Sendable {
     /// Re-encodes the rows `delta` changes (positions as in `PlanState.apply`).
     mutating func apply(_ delta: PlanDelta) {
         if let dataset = delta.dataset { self.dataset = dataset.jsonBytes }
-        products.reserveExactly(for: delta.products.keys)
-        for (position, product) in delta.changedProducts {
-            if position < products.count {
-                products[position] = product.jsonBytes
-            } else {
-                products.append(product.jsonBytes)
-            }
-        }
-        dependencies.reserveExactly(for: delta.dependencies.keys)
-        for (position, dependency) in delta.changedDependencies {
-            if position < dependencies.count {
-                dependencies[position] = dependency.jsonBytes
-            } else {
-                dependencies.append(dependency.jsonBytes)
-            }
-        }
+        products.place(delta.products, as: \.jsonBytes)
+        dependencies.place(delta.dependencies, as: \.jsonBytes)
     }
 
     private static let opening = Array(#"{"data_products":["#.utf8)
