@@ -68,7 +68,6 @@ struct RouteTable: Sendable {
     struct Route: Sendable {
         let template: [String]
         let methods: Set<String>
-        let query: [QueryParameter]
     }
 
     struct QueryParameter: Sendable {
@@ -82,6 +81,8 @@ struct RouteTable: Sendable {
     let routes: [Route]
     /// The operations whose request body the document marks required, by operation id.
     let requiredBodies: Set<String>
+    /// Each operation's query parameters, by operation id (operations without any are absent).
+    let queryParameters: [String: [QueryParameter]]
 
     /// The keys of a path item that hold operations.
     static let methods: Set<String> = ["get", "put", "post", "delete", "patch"]
@@ -93,30 +94,33 @@ struct RouteTable: Sendable {
             guard let reference = schema?["$ref"] as? String else { return schema }
             return schemas[String(reference.split(separator: "/").last ?? "")] as? [String: Any]
         }
+        let operations = paths.values.flatMap { item in
+            item.compactMap { method, value in Self.methods.contains(method) ? value as? [String: Any] : nil }
+        }
         requiredBodies = Set(
-            paths.values.flatMap { operations in
-                operations.compactMap { method, value -> String? in
-                    guard Self.methods.contains(method), let operation = value as? [String: Any],
-                        (operation["requestBody"] as? [String: Any])?["required"] as? Bool == true
-                    else { return nil }
-                    return operation["operationId"] as? String
-                }
+            operations.compactMap { operation in
+                guard (operation["requestBody"] as? [String: Any])?["required"] as? Bool == true else { return nil }
+                return operation["operationId"] as? String
             })
-        routes = paths.map { path, operations in
-            let methods = operations.keys.filter(Self.methods.contains)
-            let parameters = operations.values.compactMap { $0 as? [String: Any] }
-                .flatMap { $0["parameters"] as? [[String: Any]] ?? [] }
+        var queryParameters: [String: [QueryParameter]] = [:]
+        for operation in operations {
+            guard let id = operation["operationId"] as? String else { continue }
+            let query = (operation["parameters"] as? [[String: Any]] ?? [])
                 .filter { ($0["in"] as? String) == "query" }
-            let query = parameters.compactMap { parameter -> QueryParameter? in
-                guard let name = parameter["name"] as? String else { return nil }
-                let schema = resolved(parameter["schema"] as? [String: Any])
-                return QueryParameter(
-                    name: name, required: parameter["required"] as? Bool ?? false,
-                    isInteger: schema?["type"] as? String == "integer", allowed: schema?["enum"] as? [String])
-            }
-            return Route(
-                template: path.split(separator: "/").map(String.init), methods: Set(methods.map { $0.uppercased() }),
-                query: query)
+                .compactMap { parameter -> QueryParameter? in
+                    guard let name = parameter["name"] as? String else { return nil }
+                    let schema = resolved(parameter["schema"] as? [String: Any])
+                    return QueryParameter(
+                        name: name, required: parameter["required"] as? Bool ?? false,
+                        isInteger: schema?["type"] as? String == "integer", allowed: schema?["enum"] as? [String])
+                }
+            if !query.isEmpty { queryParameters[id] = query }
+        }
+        self.queryParameters = queryParameters
+        routes = paths.map { path, operations in
+            Route(
+                template: path.split(separator: "/").map(String.init),
+                methods: Set(operations.keys.filter(Self.methods.contains).map { $0.uppercased() }))
         }
     }
 

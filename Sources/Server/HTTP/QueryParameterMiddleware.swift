@@ -11,11 +11,9 @@ struct QueryParameterMiddleware: ServerMiddleware {
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
-        let target = request.path ?? "/"
-        let path = String(target.prefix { $0 != "?" })
-        if let route = routes.route(for: path), !route.query.isEmpty {
-            let items = URLComponents(string: target)?.queryItems ?? []
-            for parameter in route.query {
+        if let parameters = routes.queryParameters[operationID] {
+            let items = URLComponents(string: request.path ?? "/")?.queryItems ?? []
+            for parameter in parameters {
                 let value = items.first { $0.name == parameter.name }.map { $0.value ?? "" }
                 guard let value else {
                     if parameter.required {
