@@ -26,22 +26,26 @@ struct PGPoolTests {
         let datasetID = factory.datasetID
         let dataset = datasetID.lowercasedString
 
-        // Another session holds the dataset's lock: both pooled connections get stuck behind it.
+        // Another session holds the dataset's row lock: both pooled connections get stuck behind it.
         _ = try await store.administration.withConnection {
-            try $0.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [dataset])
+            _ = try $0.query("BEGIN")
+            return try $0.query("SELECT version FROM dataset WHERE id = $1::uuid FOR UPDATE", [dataset])
         }
         let blocked = (0..<2).map { _ in
             Task { try await store.withLockedDataset(datasetID) { $0.storedVersion } }
         }
-        // Only once both hold their connection and wait for the lock: a caller queued before them
+        // Only once both hold their connection and wait for the lock (the first for the holder's
+        // transaction, the second for the row behind it): a caller queued before them
         // would be served first, and they could wait past the pool's time limit behind 200 others.
         try await eventually("both pooled connections wait for the dataset's lock") {
             let rows = try await store.administration.withConnection {
                 try $0.query(
                     """
-                    SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1
-                    AND (classid::bigint << 32 | objid::bigint) = hashtextextended($1, 0)
-                    """, [dataset])
+                    SELECT count(*) FROM pg_locks WHERE NOT granted AND (transactionid = pg_current_xact_id()::xid
+                        OR (locktype = 'tuple' AND relation = 'dataset'::regclass
+                            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())))
+                    """
+                )
             }
             return rows.first?[0] == "2"
         }
@@ -54,9 +58,7 @@ struct PGPoolTests {
         }
         #expect(store.pool.waiting == 0)
 
-        _ = try await store.administration.withConnection {
-            try $0.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [dataset])
-        }
+        _ = try await store.administration.withConnection { try $0.query("COMMIT") }
         for transaction in blocked { #expect(try await transaction.value == 1) }
         let later = try await withThrowingTaskGroup(of: Int64?.self) { group in
             for _ in 0..<20 { group.addTask { try await store.version(of: datasetID) } }
