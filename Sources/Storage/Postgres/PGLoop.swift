@@ -19,6 +19,8 @@ final class PGLoop: @unchecked Sendable {
     private let wakeDescriptor: Int32
     private let wakeWriter: Int32
     private let jobs = Mutex<[@Sendable () -> Void]>([])
+    /// Set by the first `wake` since the loop last woke: the ones after it need not write.
+    private let wakePending = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
     // Loop-confined.
     private var connections: [ObjectIdentifier: PGWireConnection] = [:]
@@ -74,6 +76,8 @@ final class PGLoop: @unchecked Sendable {
     }
 
     private func wake() {
+        // Under load jobs arrive faster than the loop goes round: one byte wakes it for all of them.
+        guard !wakePending.exchange(true, ordering: .acquiringAndReleasing) else { return }
         var byte: UInt8 = 1
         _ = write(wakeWriter, &byte, 1)  // a full pipe already wakes the loop
     }
@@ -86,6 +90,8 @@ final class PGLoop: @unchecked Sendable {
             let ready = poll(&descriptors, nfds_t(descriptors.count), pollTimeout())
             if ready < 0 && errno != EINTR { fatalError("poll failed: \(errno)") }
             if descriptors[0].revents != 0 {
+                // Before the jobs are taken: a job handed over after this writes a byte again.
+                wakePending.store(false, ordering: .releasing)
                 var drained = [UInt8](repeating: 0, count: 256)
                 while read(wakeDescriptor, &drained, drained.count) > 0 {}
             }
