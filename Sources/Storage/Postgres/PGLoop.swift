@@ -90,10 +90,12 @@ final class PGLoop: @unchecked Sendable {
             let ready = poll(&descriptors, nfds_t(descriptors.count), pollTimeout())
             if ready < 0 && errno != EINTR { fatalError("poll failed: \(errno)") }
             if descriptors[0].revents != 0 {
-                // Before the jobs are taken: a job handed over after this writes a byte again.
-                wakePending.store(false, ordering: .releasing)
                 var drained = [UInt8](repeating: 0, count: 256)
                 while read(wakeDescriptor, &drained, drained.count) > 0 {}
+                // After the drain (a byte written before it is gone, and with it the only wake-up
+                // for jobs handed over until the next byte) and before the jobs are taken: a job
+                // handed over after this writes a byte again.
+                wakePending.store(false, ordering: .releasing)
             }
             for (index, connection) in watched.enumerated() where descriptors[index + 1].revents != 0 {
                 connection.handle(events: descriptors[index + 1].revents)

@@ -2,12 +2,12 @@ import FletcherCore
 import Foundation
 
 /// One `withLockedDataset` on PostgreSQL, driven on its connection's loop in two round trips:
-/// BEGIN with the dataset's row lock and version (a dataset without a row costs one more, to lock
-/// its id); then, as soon as that answer arrives and on the
-/// same thread, the caller's step (the engine) and its writes sent with the COMMIT. A plan not
-/// in the caller's cache costs one more round trip to read it; a big new plan's rows are copied
-/// before the COMMIT, in three more. A serialization failure or
-/// deadlock starts the whole transaction over, up to `attempts` times.
+/// BEGIN with the dataset's row lock and version (a dataset without a row costs one more, to
+/// lock its id); then, as soon as that answer arrives and on the same thread, the caller's step
+/// (the engine) and its writes sent with the COMMIT. A plan not in the caller's cache costs one
+/// more round trip to read it; a big new plan's rows are copied before the COMMIT, in three
+/// more. A serialization failure or deadlock starts the whole transaction over, up to
+/// `attempts` times.
 final class PostgresLockedRun<T: Sendable>: @unchecked Sendable {
     // Safety: confined to the connection's loop from `start` to `completion`.
     static var attempts: Int { 5 }
