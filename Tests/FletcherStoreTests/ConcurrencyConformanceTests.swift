@@ -150,19 +150,12 @@ struct ConcurrencyConformanceTests {
     @Test(arguments: Backend.available)
     func racingPostsNeverStoreACycle(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let database = try await TestDatabase.make(backend, in: directory)
-        let one = Orchestrator(store: try await database.open(), platforms: .builtIn())
-        let two = Orchestrator(store: try await database.open(), platforms: .builtIn())
+        let (one, two) = try await Self.twoInstances(backend, in: directory)
         for _ in 0..<8 {
             var factory = PlanFactory()
             _ = try await one.post(factory.plan(["A", "B"]), by: "t")
-            let forward = factory.plan([], [("A", "B")])
-            let backward = factory.plan([], [("B", "A")])
-            let outcomes = await withTaskGroup(of: Int.self) { group in
-                group.addTask { await Self.status { try await one.post(forward, by: "t") } }
-                group.addTask { await Self.status { try await two.post(backward, by: "t") } }
-                return await group.reduce(into: [Int]()) { $0.append($1) }
-            }
+            let outcomes = await Self.statuses(
+                of: (one, factory.plan([], [("A", "B")])), (two, factory.plan([], [("B", "A")])))
             #expect(outcomes.sorted() == [200, 422])
             let stored = try #require(try await one.plan(factory.datasetID))
             #expect(stored.dependencies.count == 1)
@@ -176,20 +169,36 @@ struct ConcurrencyConformanceTests {
     @Test(arguments: Backend.available)
     func racingFirstPostsBothSucceed(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let database = try await TestDatabase.make(backend, in: directory)
-        let one = Orchestrator(store: try await database.open(), platforms: .builtIn())
-        let two = Orchestrator(store: try await database.open(), platforms: .builtIn())
+        let (one, two) = try await Self.twoInstances(backend, in: directory)
         for _ in 0..<8 {
             var factory = PlanFactory()
             let plan = factory.plan(["A", "B", "C"], [("A", "B"), ("B", "C")])
-            let outcomes = await withTaskGroup(of: Int.self) { group in
-                group.addTask { await Self.status { try await one.post(plan, by: "t") } }
-                group.addTask { await Self.status { try await two.post(plan, by: "t") } }
-                return await group.reduce(into: [Int]()) { $0.append($1) }
-            }
-            #expect(outcomes == [200, 200])
+            #expect(await Self.statuses(of: (one, plan), (two, plan)) == [200, 200])
             let stored = try #require(try await one.plan(factory.datasetID))
             #expect(stored.dataProducts.count == 3 && stored.dependencies.count == 2)
+        }
+    }
+
+    /// Two instances (orchestrators of their own) on one new database.
+    private static func twoInstances(_ backend: Backend, in directory: borrowing TemporaryDirectory) async throws
+        -> (Orchestrator, Orchestrator)
+    {
+        let database = try await TestDatabase.make(backend, in: directory)
+        return (
+            Orchestrator(store: try await database.open(), platforms: .builtIn()),
+            Orchestrator(store: try await database.open(), platforms: .builtIn())
+        )
+    }
+
+    /// The statuses of two posts made at once, each by its own instance.
+    private static func statuses(of first: (Orchestrator, PlanParam), _ second: (Orchestrator, PlanParam)) async
+        -> [Int]
+    {
+        await withTaskGroup(of: Int.self) { group in
+            for (orchestrator, plan) in [first, second] {
+                group.addTask { await Self.status { try await orchestrator.post(plan, by: "t") } }
+            }
+            return await group.reduce(into: [Int]()) { $0.append($1) }
         }
     }
 
