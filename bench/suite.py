@@ -28,6 +28,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLETCHER = os.environ.get("FLETCHER_BENCH_BINARY", os.path.join(ROOT, ".build", "release", "fletcher"))
 PLANS_FOR_MEMORY = int(os.environ.get("FLETCHER_BENCH_PLANS_COUNT", "100000"))
 DURATION = os.environ.get("FLETCHER_BENCH_DURATION", "10s")
+P1_ROUNDS = 2
 
 
 def accounting_plan(dataset=None):
@@ -334,9 +335,9 @@ def postgres_cpu_seconds(pg_dir):
     return process_cpu_seconds([postmaster], children=True) + process_cpu_seconds(live)
 
 
-def wrk_updates(port, plans_file, token):
+def wrk_updates(port, plans_file, token, duration=DURATION):
     """P1's load: 16 wrk connections, each flipping a product of its own plan. Returns (updates/s, count)."""
-    wrk = subprocess.run(["wrk", "-t16", "-c16", f"-d{DURATION}", "-s", os.path.join(ROOT, "bench", "update.lua"),
+    wrk = subprocess.run(["wrk", "-t16", "-c16", f"-d{duration}", "-s", os.path.join(ROOT, "bench", "update.lua"),
                           f"http://127.0.0.1:{port}"], capture_output=True, text=True,
                          env=dict(os.environ, FLETCHER_BENCH_PLANS=plans_file, FLETCHER_BENCH_TOKEN=token))
     if "unexpected status" in wrk.stderr:
@@ -363,20 +364,31 @@ def p1(environment, url, pg_dir, server, client, token, directory):
     pgbench transaction, and the server's per update on in-memory SQLite (no database work at all)."""
     plans_file = os.path.join(directory, "plans.txt")
     targets = seed_update_plans(client, plans_file)
-    before = (process_cpu_seconds([server.process.pid]), postgres_cpu_seconds(pg_dir))
-    rate, count = wrk_updates(server.port, plans_file, token)
-    server_cpu = process_cpu_seconds([server.process.pid]) - before[0]
-    database_cpu = postgres_cpu_seconds(pg_dir) - before[1]
-
     rows = ",".join(f"({n}, '{d}', '{t}')" for n, (d, t) in enumerate(targets))
     subprocess.run(["psql", url, "-qc", "CREATE TABLE bench_targets (client int PRIMARY KEY, dataset uuid, "
                     f"product uuid); INSERT INTO bench_targets VALUES {rows}"], check=True)
-    floor_before = postgres_cpu_seconds(pg_dir)
-    pgbench = subprocess.run(["pgbench", "-n", "-c16", "-j2", "-T", DURATION.rstrip("s"), "-f",
-                              os.path.join(ROOT, "bench", "floor.sql"), url], capture_output=True, text=True)
-    floor_cpu = postgres_cpu_seconds(pg_dir) - floor_before
-    floor_tps = float(re.search(r"tps = ([\d.]+)", pgbench.stdout).group(1))
-    floor_count = int(re.search(r"number of transactions actually processed: (\d+)", pgbench.stdout).group(1))
+    # The two loads take turns, P1_ROUNDS times each for DURATION in all: this machine's speed
+    # drifts by tens of percent over minutes, and a ratio of two runs minutes apart measured
+    # that drift as much as Fletcher.
+    seconds = max(1, int(DURATION.rstrip("s")) // P1_ROUNDS)
+    count = floor_count = 0
+    server_cpu = database_cpu = floor_cpu = elapsed = floor_elapsed = 0.0
+    for _ in range(P1_ROUNDS):
+        before = (process_cpu_seconds([server.process.pid]), postgres_cpu_seconds(pg_dir))
+        rate, done = wrk_updates(server.port, plans_file, token, f"{seconds}s")
+        server_cpu += process_cpu_seconds([server.process.pid]) - before[0]
+        database_cpu += postgres_cpu_seconds(pg_dir) - before[1]
+        count += done
+        elapsed += done / rate
+
+        floor_before = postgres_cpu_seconds(pg_dir)
+        pgbench = subprocess.run(["pgbench", "-n", "-c16", "-j2", "-T", str(seconds), "-f",
+                                  os.path.join(ROOT, "bench", "floor.sql"), url], capture_output=True, text=True)
+        floor_cpu += postgres_cpu_seconds(pg_dir) - floor_before
+        done = int(re.search(r"number of transactions actually processed: (\d+)", pgbench.stdout).group(1))
+        floor_count += done
+        floor_elapsed += done / float(re.search(r"tps = ([\d.]+)", pgbench.stdout).group(1))
+    rate, floor_tps = count / elapsed, floor_count / floor_elapsed
 
     memory = Server(dict(environment, DATABASE_URL="sqlite::memory:"))
     try:
