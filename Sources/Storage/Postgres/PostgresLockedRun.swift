@@ -35,26 +35,25 @@ final class PostgresLockedRun<T: Sendable>: @unchecked Sendable {
 
     func start() {
         plan = nil
-        connection.send([PGStatement("BEGIN"), PostgresPlanTransaction.lockRow(datasetID)]) { [self] result in
-            switch result {
-            case .failure(let error): failed(error)
-            case .success(let rows):
-                guard let row = rows[1].first else { return lockAbsentDataset() }
-                storedVersion = row[0].flatMap(Int64.init)
-                step()
-            }
-        }
+        lock(after: PGStatement("BEGIN"), ifAbsent: lockAbsentDataset)
     }
 
     /// No row: a dataset not created yet (or by a transaction that committed after this one's
     /// read began). Takes the lock on its id, then reads the row again.
     private func lockAbsentDataset() {
-        let statements = [PostgresPlanTransaction.lockName(datasetID), PostgresPlanTransaction.lockRow(datasetID)]
-        connection.send(statements) { [self] result in
+        lock(after: PostgresPlanTransaction.lockName(datasetID), ifAbsent: nil)
+    }
+
+    /// Sends `first` and the row's lock, then takes the stored version and runs the step, or
+    /// calls `ifAbsent` when there is no row.
+    private func lock(after first: PGStatement, ifAbsent: (() -> Void)?) {
+        connection.send([first, PostgresPlanTransaction.lockRow(datasetID)]) { [self] result in
             switch result {
             case .failure(let error): failed(error)
             case .success(let rows):
-                storedVersion = rows[1].first.flatMap { $0[0] }.flatMap(Int64.init)
+                let row = rows[1].first
+                if row == nil, let ifAbsent { return ifAbsent() }
+                storedVersion = row?[0].flatMap(Int64.init)
                 step()
             }
         }
