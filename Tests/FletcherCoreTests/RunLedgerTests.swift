@@ -43,6 +43,19 @@ struct RunLedgerTests {
         #expect(h.lastRuns.superseded.isEmpty)
     }
 
+    @Test func aDispatchFailureGoesOnTheRunWithTheProductsFailure() throws {
+        var h = try dispatching()
+        let run = h.product(named: "A").runID!
+        let failure = DispatchFailure(attempts: 3, message: "C-AMS answered 503")
+        try h.run(.report(RunReport(dataProductID: h.id("A"), runID: run, state: .failed, dispatchFailure: failure)))
+        #expect(h.product(named: "A").state == .failed)
+        #expect(h.lastRuns.progressed.map(\.failure) == [failure])
+        try h.run(.clear([h.id("A")]))
+        let retry = h.product(named: "A").runID!
+        try h.run(.report(RunReport(dataProductID: h.id("A"), runID: retry, state: .failed)))
+        #expect(h.lastRuns.progressed.map(\.failure) == [nil], "a platform's own failure is not the dispatcher's")
+    }
+
     @Test func clearingALiveAttemptSupersedesItAndStartsAnother() throws {
         var h = try dispatching()
         let first = h.product(named: "A").runID!

@@ -120,6 +120,24 @@ struct DispatchStoreConformanceTests {
         #expect(try await store.liveRuns(.cams, limit: 10).isEmpty)
     }
 
+    /// The product's failure and the run's record of why are one commit: no reader sees one
+    /// without the other.
+    @Test(arguments: Backend.available)
+    func aDispatchFailureIsRecordedOnTheRunWithTheProductsFailure(backend: Backend) async throws {
+        let directory = try TemporaryDirectory()
+        let (store, orchestrator, factory) = try await posted(backend, directory, count: 1)
+        let now = clock.now()
+        let item = try #require(
+            try await store.claim(.cams, now: now, leaseUntil: seconds(30, after: now), limit: 10).first)
+        try await store.postpone(item, attempt: 2, until: now, error: "C-AMS answered 503")
+        let report = RunReport(
+            dataProductID: item.dataProductID, runID: item.runID, state: .failed,
+            dispatchFailure: DispatchFailure(attempts: 2, message: "C-AMS answered 502"))
+        #expect(try await orchestrator.report(report, on: factory.datasetID, by: "dispatcher") == .applied)
+        let run = try #require(try await store.run(item.runID))
+        #expect(run.state == .failed && run.attempts == 2 && run.lastError == "C-AMS answered 502")
+    }
+
     @Test(arguments: Backend.available)
     func callbackDeliveriesAreRememberedThenForgotten(backend: Backend) async throws {
         let directory = try TemporaryDirectory()

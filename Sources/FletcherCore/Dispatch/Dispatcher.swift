@@ -183,7 +183,7 @@ public final class Dispatcher: Sendable {
                 "fletcher_error": [
                     "kind": .string(kind), "message": .string(error.message), "attempts": .int(Int64(item.attempt)),
                 ]
-            ])
+            ], dispatchFailure: DispatchFailure(attempts: item.attempt, message: error.message))
         _ = try await orchestrator.report(report, on: item.datasetID, by: item.compute.actor)
         try await store.complete(item, error: error.message)
         DispatchMetrics.attempt(item.compute, "failed")

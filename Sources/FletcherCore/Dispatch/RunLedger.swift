@@ -37,6 +37,8 @@ public struct RunProgress: Sendable, Hashable {
     public var state: State
     public var link: String?
     public var passback: JSONValue?
+    /// The dispatcher gave the attempt up: its submits and last error go on the run.
+    public var failure: DispatchFailure?
 }
 
 public enum RunLedger {
@@ -47,15 +49,17 @@ public enum RunLedger {
     ) -> RunChanges {
         var changes = RunChanges()
         guard !dispatching.isEmpty else { return changes }
-        let reported: UUID? = if case .report(let report) = command { report.runID } else { nil }
+        let report: RunReport? = if case .report(let report) = command { report } else { nil }
         let queued = Set(delta.queued)
         let stored = base?.products ?? []
         for (position, product) in delta.changedProducts {
             let before = position < stored.count ? liveRun(stored[position], dispatching) : nil
             let after = liveRun(product, dispatching)
-            if let before, before == reported {
+            if let before, let report, before == report.runID {
                 changes.progressed.append(
-                    RunProgress(runID: before, state: product.state, link: product.link, passback: product.passback))
+                    RunProgress(
+                        runID: before, state: product.state, link: product.link, passback: product.passback,
+                        failure: report.dispatchFailure))
             } else if let before, before != after {
                 changes.superseded.append(before)
             }

@@ -102,12 +102,30 @@ public struct RunReport: Hashable, Sendable {
     public var state: State
     public var link: String?
     public var passback: JSONValue?
+    /// Set by the dispatcher when it gives the attempt up: recorded on the run in the same
+    /// transaction as the product's failure.
+    public var dispatchFailure: DispatchFailure?
 
-    public init(dataProductID: UUID, runID: UUID, state: State, link: String? = nil, passback: JSONValue? = nil) {
+    public init(
+        dataProductID: UUID, runID: UUID, state: State, link: String? = nil, passback: JSONValue? = nil,
+        dispatchFailure: DispatchFailure? = nil
+    ) {
         self.dataProductID = dataProductID
         self.runID = runID
         self.state = state
         self.link = link
         self.passback = passback
+        self.dispatchFailure = dispatchFailure
+    }
+}
+
+/// Why the dispatcher gave an attempt up: how many submits it made, and the last one's error.
+public struct DispatchFailure: Hashable, Sendable {
+    public var attempts: Int
+    public var message: String
+
+    public init(attempts: Int, message: String) {
+        self.attempts = attempts
+        self.message = message
     }
 }

@@ -52,12 +52,14 @@ enum PostgresRuns {
                     """
                     UPDATE run SET state = $3, link = coalesce($4, link), passback = coalesce($5::jsonb, passback),
                         started_at = CASE WHEN $3 <> 'queued' THEN coalesce(started_at, \(at)) ELSE started_at END,
-                        finished_at = CASE WHEN $3 IN ('success', 'failed') THEN \(at) END
+                        finished_at = CASE WHEN $3 IN ('success', 'failed') THEN \(at) END,
+                        attempts = greatest(attempts, coalesce($6::integer, 0)), last_error = coalesce($7, last_error)
                     WHERE run_id = $1::uuid
                     """,
                     [
                         progress.runID.lowercasedString, time, progress.state.rawValue, progress.link,
-                        progress.passback?.jsonText,
+                        progress.passback?.jsonText, progress.failure.map { String($0.attempts) },
+                        progress.failure?.message,
                     ]))
         }
         if !runs.superseded.isEmpty {

@@ -34,12 +34,15 @@ enum SQLiteRuns {
                 """
                 UPDATE run SET state = ?2, link = coalesce(?3, link), passback = coalesce(?4, passback),
                     started_at = CASE WHEN ?2 <> 'queued' THEN coalesce(started_at, ?5) ELSE started_at END,
-                    finished_at = CASE WHEN ?2 IN ('success', 'failed') THEN ?5 END
+                    finished_at = CASE WHEN ?2 IN ('success', 'failed') THEN ?5 END,
+                    attempts = max(attempts, coalesce(?6, 0)), last_error = coalesce(?7, last_error)
                 WHERE run_id = ?1
                 """
             ).bind(
                 SQLiteRows.text(progress.runID), .text(progress.state.rawValue), SQLiteRows.text(progress.link),
-                SQLiteRows.json(progress.passback), time
+                SQLiteRows.json(progress.passback), time,
+                progress.failure.map { .integer(Int64($0.attempts)) } ?? .null,
+                SQLiteRows.text(progress.failure?.message)
             ).run()
         }
         for runID in runs.superseded {
