@@ -19,6 +19,7 @@ struct RunLedgerTests {
         try h.run(.post(h.plan([h.product("A"), h.product("D", compute: .dbxaas, passthrough: ["job_id": 1])])))
         #expect(h.lastRuns.started.map(\.dataProductID) == [h.id("A")])
         #expect(h.lastRuns.started.first?.runID == h.product(named: "A").runID)
+        #expect(h.lastRuns.dispatchComputes == [.cams], "DBXaaS does not dispatch here")
         #expect(h.lastRuns.progressed.isEmpty && h.lastRuns.superseded.isEmpty)
     }
 
@@ -50,6 +51,7 @@ struct RunLedgerTests {
         try h.run(.report(RunReport(dataProductID: h.id("A"), runID: run, state: .failed, dispatchFailure: failure)))
         #expect(h.product(named: "A").state == .failed)
         #expect(h.lastRuns.progressed.map(\.failure) == [failure])
+        #expect(h.lastRuns.dispatchComputes.isEmpty, "a failure gives dispatchers nothing to do")
         try h.run(.clear([h.id("A")]))
         let retry = h.product(named: "A").runID!
         try h.run(.report(RunReport(dataProductID: h.id("A"), runID: retry, state: .failed)))
@@ -61,6 +63,7 @@ struct RunLedgerTests {
         let first = h.product(named: "A").runID!
         try h.run(.clear([h.id("A")]))
         #expect(h.lastRuns.superseded == [first])
+        #expect(h.lastRuns.dispatchComputes == [.cams])
         #expect(h.lastRuns.started.map(\.runID) == [h.product(named: "A").runID!])
         #expect(h.product(named: "A").runID != first)
     }

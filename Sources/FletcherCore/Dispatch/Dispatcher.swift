@@ -20,6 +20,10 @@ public final class Dispatcher: Sendable {
     /// wakes for them rather than at the next idle look (retries of other instances are found by
     /// that look).
     private let wakeTimes = Mutex(WakeSchedule())
+    /// Compute types whose last claim took all it could, so more may be due: a finished call (a
+    /// slot freed) looks again. After a claim that found less than it could take, new work comes
+    /// with a signal of its own (a commit, another instance's notification, a retry's wake time).
+    private let mayHaveMore = Mutex(Set<Compute>())
 
     public init(
         orchestrator: Orchestrator, store: any DispatchStore, platforms: [ComputePlatform], poller: Poller,
@@ -36,24 +40,29 @@ public final class Dispatcher: Sendable {
         self.logger = logger
     }
 
-    /// Runs until the task is cancelled. Woken by new work and finished calls; looks at the
-    /// outbox at least every `idleSeconds` (work of other instances, retries falling due).
+    /// Runs until the task is cancelled. Woken by new work and finished calls, it claims from
+    /// the outboxes they concern; looks at every outbox at least every `idleSeconds` (work of
+    /// other instances, retries falling due).
     public func run() async {
         let wakeup = orchestrator.dispatchWork
         await withDiscardingTaskGroup { group in
+            var scope = DispatchScope.all
             while !Task.isCancelled {
-                for platform in platforms.values.sorted(by: { $0.compute < $1.compute }) {
+                for platform in platforms.values.sorted(by: { $0.compute < $1.compute })
+                where scope.includes(platform.compute) {
                     for item in await claim(platform) {
                         group.addTask {
                             await self.process(item, on: platform)
                             self.inFlight.withLock { $0[platform.compute, default: 0] -= 1 }
-                            wakeup.signal()
+                            if self.mayHaveMore.withLock({ $0.contains(platform.compute) }) {
+                                wakeup.signal(.only([platform.compute]))
+                            }
                         }
                     }
                 }
                 let now = clock.now()
                 let pause = wakeTimes.withLock { $0.pause(at: now, idleSeconds: settings.idleSeconds) }
-                if pause > 0 { await wakeup.wait(upTo: .seconds(pause)) }
+                scope = pause > 0 ? await wakeup.wait(upTo: .seconds(pause)) : .all
             }
         }
     }
@@ -65,16 +74,23 @@ public final class Dispatcher: Sendable {
         let now = clock.now()
         if tokens == 0 { schedule(now.adding(seconds: max(platform.bucket.secondsUntilAvailable(), 0.001))) }
         let free = min(slots, tokens)
-        guard free > 0 else { return [] }
-        do {
-            let items = try await store.claim(
-                platform.compute, now: now, leaseUntil: now.adding(seconds: settings.leaseSeconds), limit: free)
-            inFlight.withLock { $0[platform.compute, default: 0] += items.count }
-            return items
-        } catch {
-            logger.warning("cannot read the outbox", metadata: ["compute": "\(platform.compute)", "error": "\(error)"])
-            return []
+        var items: [OutboxItem] = []
+        var drained = false
+        if free > 0 {
+            do {
+                items = try await store.claim(
+                    platform.compute, now: now, leaseUntil: now.adding(seconds: settings.leaseSeconds), limit: free)
+                inFlight.withLock { $0[platform.compute, default: 0] += items.count }
+                drained = items.count < free
+            } catch {
+                logger.warning(
+                    "cannot read the outbox", metadata: ["compute": "\(platform.compute)", "error": "\(error)"])
+            }
         }
+        mayHaveMore.withLock {
+            if drained { $0.remove(platform.compute) } else { $0.insert(platform.compute) }
+        }
+        return items
     }
 
     /// One outbox item, as the root span of its own trace: the platform call and the transaction
@@ -193,6 +209,9 @@ public final class Dispatcher: Sendable {
         let delay = settings.backoff.delay(after: item.attempt, retryAfter: error?.retryAfter, unit: random())
         let due = clock.now().adding(seconds: delay)
         schedule(due)
+        // The loop may be waiting for a later time, and a finished call wakes it only when more
+        // may be due: it looks at its wake times again (claiming nothing).
+        orchestrator.dispatchWork.signal(.only([]))
         return due
     }
 

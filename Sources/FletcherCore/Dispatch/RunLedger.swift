@@ -10,19 +10,20 @@ public struct RunChanges: Sendable, Hashable {
     public var progressed: [RunProgress] = []
     /// Runs no longer wanted (cleared, disabled, reset, overridden): cancelled best effort.
     public var superseded: [UUID] = []
+    /// The compute types dispatchers now have something to do for: attempts to start or runs
+    /// to cancel.
+    public var dispatchComputes: Set<Compute> = []
 
     public init() {}
 
     public var isEmpty: Bool { started.isEmpty && progressed.isEmpty && superseded.isEmpty }
-
-    /// True when dispatchers have something to do: attempts to start or runs to cancel.
-    public var givesDispatchWork: Bool { !started.isEmpty || !superseded.isEmpty }
 
     /// Adds the changes of a later command, keeping the order they happened in.
     public mutating func append(_ later: RunChanges) {
         started += later.started
         progressed += later.progressed
         superseded += later.superseded
+        dispatchComputes.formUnion(later.dispatchComputes)
     }
 }
 
@@ -62,9 +63,11 @@ public enum RunLedger {
                         failure: report.dispatchFailure))
             } else if let before, before != after {
                 changes.superseded.append(before)
+                changes.dispatchComputes.insert(stored[position].compute)
             }
             if let after, after != before, queued.contains(position) {
                 changes.started.append(StartedRun(runID: after, dataProductID: product.id, compute: product.compute))
+                changes.dispatchComputes.insert(product.compute)
             }
         }
         return changes

@@ -15,8 +15,9 @@ public final class Orchestrator: Sendable {
     let gate = DatasetGate()
     /// Reports waiting for the dataset's turn, by dataset (see `ReportBatch.swift`).
     let pendingReports = Mutex([UUID: [PendingReport]]())
-    /// Signalled after a commit that gave the dispatcher work (new attempts or cancels).
-    public let dispatchWork = Wakeup()
+    /// Signalled after a commit that gave the dispatcher work (new attempts or cancels), with the
+    /// compute types it is for.
+    public let dispatchWork = Wakeup<DispatchScope>()
     /// Every committed change, for the events streams: published here after each commit, or by
     /// the store when it `deliversChanges` (then including other instances' commits).
     public let changes = ChangeFeed()
@@ -63,7 +64,7 @@ public final class Orchestrator: Sendable {
                 guard let stored else { throw CommandError.datasetNotFound(datasetID) }
                 cache.put(datasetID, stored)
                 return Written(
-                    Committed(state: stored, delta: delta, dispatches: false, transitions: StateTransitions()))
+                    Committed(state: stored, delta: delta, dispatchTo: [], transitions: StateTransitions()))
             }
             let runs = RunLedger.changes(of: command, from: stored, to: delta, dispatching: dispatching)
             let transitions = StateTransitions(from: stored, delta)
@@ -102,7 +103,7 @@ public final class Orchestrator: Sendable {
             delta, runs: runs, version: version, counts: state.counts, datasetID: datasetID, at: now, in: transaction)
         var state = state
         state.apply(PlanDelta(), version: version)
-        return Committed(state: state, delta: delta, dispatches: runs.givesDispatchWork, transitions: transitions)
+        return Committed(state: state, delta: delta, dispatchTo: runs.dispatchComputes, transitions: transitions)
     }
 
     static func write(
@@ -126,7 +127,7 @@ public final class Orchestrator: Sendable {
     /// dataset), wake the dispatcher for new work, tell the events streams.
     func committed(_ result: Committed, on datasetID: UUID) {
         cache.put(datasetID, result.state)
-        if result.dispatches { dispatchWork.signal() }
+        if !result.dispatchTo.isEmpty { dispatchWork.signal(.only(result.dispatchTo)) }
         result.transitions.count()
         if !result.delta.isEmpty && !store.deliversChanges {
             changes.publish(
@@ -199,7 +200,8 @@ public final class Orchestrator: Sendable {
     struct Committed: Sendable {
         var state: PlanState
         var delta: PlanDelta
-        var dispatches: Bool
+        /// The compute types whose outbox the commit added to.
+        var dispatchTo: Set<Compute>
         var transitions: StateTransitions
     }
 }

@@ -10,7 +10,7 @@ import Foundation
 struct Written: Sendable {
     private enum State: Sendable {
         case applied(Orchestrator.Committed)
-        case applying(Task<PlanState, Never>, PlanDelta, dispatches: Bool, StateTransitions)
+        case applying(Task<PlanState, Never>, PlanDelta, dispatchTo: Set<Compute>, StateTransitions)
     }
 
     private let state: State
@@ -18,9 +18,9 @@ struct Written: Sendable {
     init(_ committed: Orchestrator.Committed) { state = .applied(committed) }
 
     fileprivate init(
-        applying: Task<PlanState, Never>, _ delta: PlanDelta, dispatches: Bool, _ transitions: StateTransitions
+        applying: Task<PlanState, Never>, _ delta: PlanDelta, dispatchTo: Set<Compute>, _ transitions: StateTransitions
     ) {
-        state = .applying(applying, delta, dispatches: dispatches, transitions)
+        state = .applying(applying, delta, dispatchTo: dispatchTo, transitions)
     }
 
     /// The commit with the plan after it, once the plan is applied.
@@ -28,9 +28,9 @@ struct Written: Sendable {
         switch state {
         case .applied(let committed):
             return committed
-        case .applying(let task, let delta, let dispatches, let transitions):
+        case .applying(let task, let delta, let dispatchTo, let transitions):
             return Orchestrator.Committed(
-                state: await task.value, delta: delta, dispatches: dispatches, transitions: transitions)
+                state: await task.value, delta: delta, dispatchTo: dispatchTo, transitions: transitions)
         }
     }
 }
@@ -54,7 +54,7 @@ extension Orchestrator {
             var state = consume state
             state.apply(delta, version: version)
             return Written(
-                Committed(state: state, delta: delta, dispatches: runs.givesDispatchWork, transitions: transitions))
+                Committed(state: state, delta: delta, dispatchTo: runs.dispatchComputes, transitions: transitions))
         }
         let handoff = Handoff(consume state)
         let applying = Task.detached {
@@ -62,7 +62,7 @@ extension Orchestrator {
             state.apply(delta, version: version)
             return state
         }
-        return Written(applying: applying, delta, dispatches: runs.givesDispatchWork, transitions)
+        return Written(applying: applying, delta, dispatchTo: runs.dispatchComputes, transitions)
     }
 }
 

@@ -15,7 +15,7 @@ public final class DispatchRuntime: Service, Sendable {
     private let dispatcher: Dispatcher
     private let poller: Poller
     private let clients: [HTTPClient]
-    private let wakeup: Wakeup
+    private let wakeup: Wakeup<DispatchScope>
     private let logger: Logger
 
     /// `baseURL` is asked at each submit: callback URLs point at this server.
@@ -80,7 +80,7 @@ public final class DispatchRuntime: Service, Sendable {
     private func relayNotifications(_ store: PostgresPlanStore) async {
         let listener = store.dispatchNotifications()
         await withTaskCancellationHandler {
-            for await _ in listener.notifications { wakeup.signal() }
+            for await _ in listener.notifications { wakeup.signal(.all) }
         } onCancel: {
             listener.stop()
         }

@@ -11,9 +11,9 @@ final class ChangeLogBarrier: Sendable {
     }
 
     private let state = Mutex(State())
-    private let wakeup: Wakeup
+    private let wakeup: Wakeup<Void>
 
-    init(wakeup: Wakeup) {
+    init(wakeup: Wakeup<Void>) {
         self.wakeup = wakeup
     }
 

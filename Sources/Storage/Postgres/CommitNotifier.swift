@@ -10,9 +10,9 @@ final class CommitNotifier: Sendable {
     static let interval: Duration = .milliseconds(10)
 
     /// Signalled at once for this instance's own changes: its relay need not wait for a NOTIFY.
-    let localChanges = Wakeup()
+    let localChanges = Wakeup<Void>()
     private let pending = Mutex<Set<String>>([])
-    private let wakeup = Wakeup()
+    private let wakeup = Wakeup<Void>()
 
     /// Called after a commit that wrote a change (`change_log`) and perhaps dispatch work.
     func committed(change: Bool, dispatch: Bool) {

@@ -46,7 +46,7 @@ public enum PostgresChanges {
     }
 
     private static func follow(
-        _ log: ChangeLogReader, into feed: ChangeFeed, wakeup: Wakeup, barrier: ChangeLogBarrier
+        _ log: ChangeLogReader, into feed: ChangeFeed, wakeup: Wakeup<Void>, barrier: ChangeLogBarrier
     ) async {
         var cursor: ChangeLogCursor?
         // Callers waiting for the current read, released when it has read to the log's end.
