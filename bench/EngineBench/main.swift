@@ -129,6 +129,21 @@ func engineUpdate(_ workload: Workload) throws -> Measurement {
         p90Microseconds: p90)
 }
 
+/// P11 below HTTP: the engine's part of a first post of `workload` (validation, merge, triggers),
+/// the part that runs before any row goes to the database. Median of `iterations`, in ms.
+func enginePost(_ workload: Workload, iterations: Int = 5) throws -> Double {
+    let context = EngineContext(
+        actor: "bench", now: Timestamp(microsecondsSinceEpoch: 1_795_946_400_000_000),
+        platforms: PlatformRegistry.builtIn.catalog())
+    let samples = try (0..<iterations).map { _ in
+        try elapsedMicroseconds {
+            _ = try Engine.execute(
+                .post(workload.param), datasetID: workload.param.dataset.id, on: nil, context: context)
+        }
+    }
+    return median(samples).median / 1000
+}
+
 func storeUpdate(_ workload: Workload, directory: URL) async throws -> Measurement {
     let path = directory.appendingPathComponent("\(UUID().uuidString).sqlite").path
     let store = try await SQLitePlanStore.open(path: path)
@@ -181,6 +196,9 @@ print(
         Double(decode.bytes) / 1e6, decode.oursMilliseconds, decode.foundationMilliseconds,
         decode.oursMilliseconds / decode.foundationMilliseconds))
 
+let postMilliseconds = try enginePost(layeredPlan(layers: 500, width: 100))
+print(String(format: "P11 engine: the engine's part of a 50,000-product first post: %.0f ms", postMilliseconds))
+
 let report: [String: Any] = [
     "benchmark": "engine-update-p2",
     "small_products": small.param.dataProducts.count,
@@ -191,6 +209,7 @@ let report: [String: Any] = [
         "json_decoder_ms": decode.foundationMilliseconds,
         "ratio": decode.oursMilliseconds / decode.foundationMilliseconds,
     ],
+    "post_engine_ms": postMilliseconds,
 ]
 let output = URL(
     fileURLWithPath: CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "bench/results/latest.json")

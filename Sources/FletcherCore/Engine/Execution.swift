@@ -73,6 +73,13 @@ struct Execution {
         delta.dependencies[position] = dependency
     }
 
+    /// Room for the rows a command is about to set (a big post's would otherwise grow the
+    /// delta's tables a dozen times over).
+    mutating func reserve(products: Int, dependencies: Int) {
+        delta.products.reserveCapacity(products)
+        delta.dependencies.reserveCapacity(dependencies)
+    }
+
     mutating func markCreatesDataset() { delta.createsDataset = true }
     mutating func markStale() { delta.stale = true }
 

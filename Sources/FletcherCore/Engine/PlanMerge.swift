@@ -59,6 +59,7 @@ enum PlanMerge {
         var execution = Execution(base: products, graph: graph, dataset: dataset, context: context)
         execution.replaceGraph(graph)
         if stored == nil { execution.markCreatesDataset() }
+        execution.reserve(products: mergedRows.count, dependencies: dependencyRows.count)
         execution.setDataset { $0.extra = param.dataset.extra }
         for (position, row) in mergedRows { execution.set(position, row) }
         for (position, row) in dependencyRows { execution.setDependency(position, row) }
@@ -80,11 +81,11 @@ enum PlanMerge {
 
     /// Steps 1 and 2 of `docs/concepts.md` §3.2.
     private static func checkDuplicates(_ param: PlanParam) throws(CommandError) {
-        var ids = Set<UUID>()
+        var ids = Set<UUID>(minimumCapacity: param.dataProducts.count)
         for product in param.dataProducts where !ids.insert(product.id).inserted {
             throw .duplicateProduct(product.id)
         }
-        var edges = Set<Edge>()
+        var edges = Set<Edge>(minimumCapacity: param.dependencies.count)
         for dependency in param.dependencies where !edges.insert(dependency.edge).inserted {
             throw .duplicateDependency(dependency.edge)
         }
