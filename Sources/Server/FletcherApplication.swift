@@ -53,7 +53,9 @@ public enum FletcherApplication {
             middlewares: [
                 AuthenticationMiddleware(authenticator: authenticator, rules: document.access),
                 QueryParameterMiddleware(routes: document.routes),
-                RequestBodyMiddleware(limit: configuration.maxBodyBytes, routes: document.routes),
+                RequestBodyMiddleware(
+                    limit: configuration.maxBodyBytes, routes: document.routes,
+                    parsedWithNestingLimit: [PlanBodyMiddleware.operationID]),
                 PlanBodyMiddleware(),
                 PlanResponseMiddleware(),
             ])

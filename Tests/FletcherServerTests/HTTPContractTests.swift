@@ -38,6 +38,10 @@ struct HTTPContractTests {
             let nested = try await api.call(
                 "POST", "/api/plan", body: planJSON(UUID().lowercasedString, [], [], extra: deep), token: token)
             #expect(nested.status == 400 && nested.detail == "JSON is nested deeper than 64 levels")
+            // The same answer where the OpenAPI runtime's decoder would read the body.
+            let deepUpdate = try await api.call(
+                "PUT", "/api/data_product/\(dataset)/update", body: "[{\"id\": \(deep)}]", token: token)
+            #expect(deepUpdate.status == 400 && deepUpdate.detail == "JSON is nested deeper than 64 levels")
 
             let broken = try await api.call("POST", "/api/plan", body: "{\"dataset\": ", token: token)
             #expect(broken.status == 400 && broken.detail?.hasPrefix("Malformed JSON") == true)

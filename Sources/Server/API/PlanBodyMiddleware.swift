@@ -11,13 +11,15 @@ import OpenAPIRuntime
 /// plan up. Without the middleware `PlanBody` decodes the body it is given: slower, never wrong.
 struct PlanBodyMiddleware: ServerMiddleware {
     @TaskLocal static var decoded: PlanParam?
+    /// The one operation whose body it reads.
+    static let operationID = "postPlan"
 
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
         // `RequestBodyMiddleware` has checked the body's presence, media type and size.
-        guard operationID == "postPlan", let body else { return try await next(request, body, metadata) }
+        guard operationID == Self.operationID, let body else { return try await next(request, body, metadata) }
         let param = try JSONInput.decode(PlanParam.self, from: try await [UInt8](collecting: body, upTo: .max))
         return try await Self.$decoded.withValue(param) { try await next(request, HTTPBody("{}"), metadata) }
     }
