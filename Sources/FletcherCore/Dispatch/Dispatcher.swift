@@ -189,17 +189,15 @@ public final class Dispatcher: Sendable {
             DispatchMetrics.attempt(item.compute, "retried")
             return
         }
-        let kind = error.kind == .permanent ? "permanent" : "attempts_exhausted"
+        let failure = DispatchFailure(
+            kind: error.kind == .permanent ? "permanent" : "attempts_exhausted", attempts: item.attempt,
+            message: error.message)
         logger.warning(
             "dispatch failed",
-            metadata: ["run_id": "\(item.runID.lowercasedString)", "kind": "\(kind)", "error": "\(error)"])
+            metadata: ["run_id": "\(item.runID.lowercasedString)", "kind": "\(failure.kind)", "error": "\(error)"])
         let report = RunReport(
-            dataProductID: item.dataProductID, runID: item.runID, state: .failed,
-            passback: [
-                "fletcher_error": [
-                    "kind": .string(kind), "message": .string(error.message), "attempts": .int(Int64(item.attempt)),
-                ]
-            ], dispatchFailure: DispatchFailure(attempts: item.attempt, message: error.message))
+            dataProductID: item.dataProductID, runID: item.runID, state: .failed, passback: failure.passback,
+            dispatchFailure: failure)
         _ = try await orchestrator.report(report, on: item.datasetID, by: item.compute.actor)
         try await store.complete(item, error: error.message)
         DispatchMetrics.attempt(item.compute, "failed")

@@ -119,13 +119,21 @@ public struct RunReport: Hashable, Sendable {
     }
 }
 
-/// Why the dispatcher gave an attempt up: how many submits it made, and the last one's error.
+/// Why the dispatcher gave an attempt up: `permanent` (the platform refused) or
+/// `attempts_exhausted`, how many submits it made, and the last one's error.
 public struct DispatchFailure: Hashable, Sendable {
+    public var kind: String
     public var attempts: Int
     public var message: String
 
-    public init(attempts: Int, message: String) {
+    public init(kind: String, attempts: Int, message: String) {
+        self.kind = kind
         self.attempts = attempts
         self.message = message
+    }
+
+    /// The failed product's passback (`docs/decisions.md`, Dispatch).
+    public var passback: JSONValue {
+        ["fletcher_error": ["kind": .string(kind), "message": .string(message), "attempts": .int(Int64(attempts))]]
     }
 }
