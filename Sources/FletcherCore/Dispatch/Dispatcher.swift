@@ -207,13 +207,13 @@ public final class Dispatcher: Sendable {
         let delay = settings.backoff.delay(after: item.attempt, retryAfter: error?.retryAfter, unit: random())
         let due = clock.now().adding(seconds: delay)
         schedule(due)
-        // The loop may be waiting for a later time, and a finished call wakes it only when more
-        // may be due: it looks at its wake times again (claiming nothing).
-        orchestrator.dispatchWork.signal(.only([]))
         return due
     }
 
+    /// Adds a wake time. The loop may be waiting for a later one (a finished call wakes it only
+    /// when more may be due), so it is told to look at its wake times again, claiming nothing.
     private func schedule(_ due: Timestamp) {
         wakeTimes.withLock { $0.add(due) }
+        orchestrator.dispatchWork.signal(.only([]))
     }
 }
