@@ -11,10 +11,11 @@ import OpenAPIRuntime
 /// Wires Fletcher's HTTP server: the generated REST API, documentation, health routes and the
 /// middlewares every request passes through.
 public enum FletcherApplication {
-    /// Builds the application. `onServerRunning` receives the bound port (useful with port 0).
+    /// Builds the application. `traced`: spans are exported, so each request gets one.
+    /// `onServerRunning` receives the bound port (useful with port 0).
     public static func make(
         configuration: ServerConfiguration, orchestrator: Orchestrator, dispatch: DispatchRuntime,
-        revocations: any RevocationStore, logger: Logger,
+        revocations: any RevocationStore, traced: Bool, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
         let document = try OpenAPIDocument.load(
@@ -25,11 +26,14 @@ public enum FletcherApplication {
 
         let router = Router()
         // Outermost: the request's span (continuing a caller's `traceparent`) covers all the rest.
-        router.add(middleware: TracingMiddleware())
+        // Only when spans go somewhere: the span ends after the answer is written, which makes
+        // the connection write every answer's head and body apart (see `WholeBodyMiddleware`).
+        if traced { router.add(middleware: TracingMiddleware()) }
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: ProblemMiddleware(routes: document.routes))
+        router.add(middleware: WholeBodyMiddleware())
         addOperationalRoutes(to: router, store: orchestrator.store)
         FletcherMetrics.addRoute(
             to: router, store: dispatch.store, dispatching: dispatch.platforms.map(\.compute), clock: SystemWallClock())

@@ -73,7 +73,7 @@ struct Serve: AsyncParsableCommand {
             store: opened.store, logger: logger)
         let app = try await FletcherApplication.make(
             configuration: configuration, orchestrator: orchestrator, dispatch: dispatch, revocations: opened.store,
-            logger: logger,
+            traced: traceExport != nil, logger: logger,
             onServerRunning: { port in
                 logger.notice("Fletcher is serving \(baseURL) (port \(port))")
                 if let demoPlan {

@@ -67,7 +67,7 @@ func withFletcher<T: Sendable>(
         store: planStore, logger: logger)
     let application = try await FletcherApplication.make(
         configuration: configuration, orchestrator: orchestrator, dispatch: dispatch, revocations: planStore,
-        logger: logger,
+        traced: false, logger: logger,
         onServerRunning: { port in
             address.withLock { $0 = "http://127.0.0.1:\(port)" }
             continuation.yield(port)
