@@ -4,6 +4,16 @@ import Testing
 
 @Suite("Timestamps, JSON values and request decoding")
 struct ValueTests {
+    /// Ids are written by Fletcher's own formatter; it must say what Foundation says, in lowercase.
+    @Test func idsAreWrittenAsFoundationWritesThemInLowercase() {
+        for id in [UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))] + (0..<1_000).map({ _ in UUID() }) {
+            var bytes: [UInt8] = []
+            id.appendLowercased(to: &bytes)
+            #expect(id.lowercasedString == id.uuidString.lowercased())
+            #expect(bytes == Array(id.uuidString.lowercased().utf8))
+        }
+    }
+
     @Test func timestampsFormatInUTCWithMicroseconds() {
         #expect(Timestamp(microsecondsSinceEpoch: 0).rfc3339 == "1970-01-01T00:00:00.000000Z")
         #expect(Timestamp(microsecondsSinceEpoch: 1_795_946_400_123_456).rfc3339 == "2026-11-29T10:00:00.123456Z")

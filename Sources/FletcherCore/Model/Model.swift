@@ -303,15 +303,30 @@ public struct SearchPage: Codable, Hashable, Sendable {
 extension UUID {
     /// The hyphenated lowercase form Fletcher emits everywhere (`docs/concepts.md` §5); Foundation's
     /// `uuidString` is uppercase.
-    public var lowercasedString: String { uuidString.lowercased() }
+    /// Written here rather than as `uuidString.lowercased()`: Foundation formats through
+    /// `sprintf` and the lowercasing copies again, and ids are written many times per request.
+    public var lowercasedString: String {
+        String(unsafeUninitializedCapacity: 36) { buffer in
+            var count = 0
+            forEachLowercasedByte { byte in
+                buffer[count] = byte
+                count += 1
+            }
+            return count
+        }
+    }
 
-    /// `lowercasedString`'s bytes, written in place without its two allocations.
+    /// `lowercasedString`'s bytes, written in place without its allocation.
     public func appendLowercased(to bytes: inout [UInt8]) {
+        forEachLowercasedByte { bytes.append($0) }
+    }
+
+    private func forEachLowercasedByte(_ body: (UInt8) -> Void) {
         withUnsafeBytes(of: uuid) { raw in
             for (index, byte) in raw.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 { bytes.append(UInt8(ascii: "-")) }
-                bytes.append(hexDigit(byte >> 4))
-                bytes.append(hexDigit(byte & 0x0F))
+                if index == 4 || index == 6 || index == 8 || index == 10 { body(UInt8(ascii: "-")) }
+                body(hexDigit(byte >> 4))
+                body(hexDigit(byte & 0x0F))
             }
         }
     }
