@@ -11,6 +11,26 @@ struct ValueTests {
             id.appendLowercased(to: &bytes)
             #expect(id.lowercasedString == id.uuidString.lowercased())
             #expect(bytes == Array(id.uuidString.lowercased().utf8))
+            #expect(UUID(text: id.lowercasedString) == id)
+            #expect(UUID(text: id.uuidString) == id)
+        }
+    }
+
+    /// Ids are read by Fletcher's own parser: the 36-character form in either case, as Foundation
+    /// reads it, and nothing else (Foundation's scanner also takes a last group one digit short).
+    @Test func idsAreReadInTheirThirtySixCharacterFormOnly() {
+        for text in ["f3898528-2a1b-4c3d-9e8f-0123456789ab", "F3898528-2A1B-4C3D-9E8F-0123456789AB"] {
+            #expect(UUID(text: text) != nil)
+            #expect(UUID(text: text) == UUID(uuidString: text))
+        }
+        let malformed = [
+            "", "not-a-uuid", "f3898528-2a1b-4c3d-9e8f-0123456789a", "f3898528-2a1b-4c3d-9e8f-0123456789abc",
+            "f38985282a1b4c3d9e8f0123456789ab", "f3898528-2a1b-4c3d-9e8f_0123456789ab",
+            "g3898528-2a1b-4c3d-9e8f-0123456789ab", "{f3898528-2a1b-4c3d-9e8f-0123456789ab}",
+            " f3898528-2a1b-4c3d-9e8f-0123456789a", "f3898528-2a1b-4c3d-9e8f-0123456789ä",
+        ]
+        for text in malformed {
+            #expect(UUID(text: text) == nil, "\(text)")
         }
     }
 

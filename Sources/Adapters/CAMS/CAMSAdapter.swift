@@ -61,7 +61,7 @@ public struct CAMSAdapter: ComputeAdapter {
         guard let event = try? JSONValue(jsonText: String(decoding: body, as: UTF8.self)), case .object = event else {
             throw .malformed("the callback body is not a JSON object")
         }
-        guard let runText = event["run_id"]?.stringValue, let runID = UUID(uuidString: runText) else {
+        guard let runText = event["run_id"]?.stringValue, let runID = UUID(text: runText) else {
             throw .malformed("'run_id' must be the UUID Fletcher sent with the job")
         }
         do {

@@ -147,7 +147,7 @@ struct IndexKey: CodingKey {
 extension UUID {
     /// Parses the 36-character form (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, either case), the only
     /// one `UUID(uuidString:)` takes, without its C scanner.
-    init?(text: String) {
+    public init?(text: String) {
         var text = text
         var uuid: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         let parsed = text.withUTF8 { utf8 in

@@ -27,7 +27,7 @@ struct APIError: Error, Sendable {
 
     /// Parses a UUID from a path or query parameter, naming it when it is malformed.
     static func uuid(_ text: String, field: String) throws(APIError) -> UUID {
-        guard let id = UUID(uuidString: text) else {
+        guard let id = UUID(text: text) else {
             throw .badRequest("Invalid value for '\(field)': '\(text)' is not a UUID")
         }
         return id

@@ -160,7 +160,7 @@ enum PostgresRows {
     }
 
     static func uuid(_ text: String?) throws -> UUID {
-        guard let text, let id = UUID(uuidString: text) else { throw corrupt("'\(text ?? "NULL")' is not a UUID") }
+        guard let text, let id = UUID(text: text) else { throw corrupt("'\(text ?? "NULL")' is not a UUID") }
         return id
     }
 

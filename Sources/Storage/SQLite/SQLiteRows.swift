@@ -64,7 +64,7 @@ enum SQLiteRows {
     static func integer(_ timestamp: Timestamp) -> SQLiteValue { .integer(timestamp.microsecondsSinceEpoch) }
 
     static func uuid(_ text: String) throws -> UUID {
-        guard let id = UUID(uuidString: text) else { throw corrupt("'\(text)' is not a UUID") }
+        guard let id = UUID(text: text) else { throw corrupt("'\(text)' is not a UUID") }
         return id
     }
 
