@@ -143,34 +143,3 @@ struct IndexKey: CodingKey {
     init?(intValue: Int) { self.intValue = intValue }
     init?(stringValue: String) { nil }
 }
-
-extension UUID {
-    /// Parses the 36-character form (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, either case), the only
-    /// one `UUID(uuidString:)` takes, without its C scanner.
-    public init?(text: String) {
-        var text = text
-        var uuid: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        let parsed = text.withUTF8 { utf8 in
-            withUnsafeMutableBytes(of: &uuid) { bytes in
-                guard utf8.count == 36 else { return false }
-                var position = 0
-                for index in 0..<16 {
-                    if position == 8 || position == 13 || position == 18 || position == 23 {
-                        guard utf8[position] == UInt8(ascii: "-") else { return false }
-                        position += 1
-                    }
-                    guard let high = nibble(ofHexDigit: utf8[position]),
-                        let low = nibble(ofHexDigit: utf8[position + 1])
-                    else {
-                        return false
-                    }
-                    bytes[index] = high << 4 | low
-                    position += 2
-                }
-                return true
-            }
-        }
-        guard parsed else { return nil }
-        self.init(uuid: uuid)
-    }
-}
