@@ -47,7 +47,7 @@ struct RunLedgerTests {
     @Test func aDispatchFailureGoesOnTheRunWithTheProductsFailure() throws {
         var h = try dispatching()
         let run = h.product(named: "A").runID!
-        let failure = DispatchFailure(kind: "attempts_exhausted", attempts: 3, message: "C-AMS answered 503")
+        let failure = DispatchFailure(kind: .attemptsExhausted, attempts: 3, message: "C-AMS answered 503")
         try h.run(.report(RunReport(dataProductID: h.id("A"), runID: run, state: .failed, dispatchFailure: failure)))
         #expect(h.product(named: "A").state == .failed)
         #expect(h.lastRuns.progressed.map(\.failure) == [failure])

@@ -132,7 +132,7 @@ struct DispatchStoreConformanceTests {
         try await store.postpone(item, attempt: 2, until: now, error: "C-AMS answered 503")
         let report = RunReport(
             dataProductID: item.dataProductID, runID: item.runID, state: .failed,
-            dispatchFailure: DispatchFailure(kind: "attempts_exhausted", attempts: 2, message: "C-AMS answered 502"))
+            dispatchFailure: DispatchFailure(kind: .attemptsExhausted, attempts: 2, message: "C-AMS answered 502"))
         #expect(try await orchestrator.report(report, on: factory.datasetID, by: "dispatcher") == .applied)
         let run = try #require(try await store.run(item.runID))
         #expect(run.state == .failed && run.attempts == 2 && run.lastError == "C-AMS answered 502")

@@ -190,11 +190,13 @@ public final class Dispatcher: Sendable {
             return
         }
         let failure = DispatchFailure(
-            kind: error.kind == .permanent ? "permanent" : "attempts_exhausted", attempts: item.attempt,
+            kind: error.kind == .permanent ? .permanent : .attemptsExhausted, attempts: item.attempt,
             message: error.message)
         logger.warning(
             "dispatch failed",
-            metadata: ["run_id": "\(item.runID.lowercasedString)", "kind": "\(failure.kind)", "error": "\(error)"])
+            metadata: [
+                "run_id": "\(item.runID.lowercasedString)", "kind": "\(failure.kind.rawValue)", "error": "\(error)",
+            ])
         let report = RunReport(
             dataProductID: item.dataProductID, runID: item.runID, state: .failed, passback: failure.passback,
             dispatchFailure: failure)

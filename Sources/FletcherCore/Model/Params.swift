@@ -119,14 +119,20 @@ public struct RunReport: Hashable, Sendable {
     }
 }
 
-/// Why the dispatcher gave an attempt up: `permanent` (the platform refused) or
-/// `attempts_exhausted`, how many submits it made, and the last one's error.
+/// Why the dispatcher gave an attempt up, how many submits it made, and the last one's error.
 public struct DispatchFailure: Hashable, Sendable {
-    public var kind: String
+    public enum Kind: String, Sendable {
+        /// The platform refused the job.
+        case permanent
+        /// Every retry failed.
+        case attemptsExhausted = "attempts_exhausted"
+    }
+
+    public var kind: Kind
     public var attempts: Int
     public var message: String
 
-    public init(kind: String, attempts: Int, message: String) {
+    public init(kind: Kind, attempts: Int, message: String) {
         self.kind = kind
         self.attempts = attempts
         self.message = message
@@ -134,6 +140,10 @@ public struct DispatchFailure: Hashable, Sendable {
 
     /// The failed product's passback (`docs/decisions.md`, Dispatch).
     public var passback: JSONValue {
-        ["fletcher_error": ["kind": .string(kind), "message": .string(message), "attempts": .int(Int64(attempts))]]
+        [
+            "fletcher_error": [
+                "kind": .string(kind.rawValue), "message": .string(message), "attempts": .int(Int64(attempts)),
+            ]
+        ]
     }
 }
