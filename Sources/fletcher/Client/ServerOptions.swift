@@ -1,5 +1,6 @@
 import ArgumentParser
 import FletcherClient
+import FletcherCore
 import Foundation
 
 /// Where the server is and who the client is, from options or the environment (the options win).
@@ -55,8 +56,8 @@ struct ServerOptions: ParsableArguments {
 
 /// A dataset or product id argument: a UUID, written in lowercase in paths.
 func uuidArgument(_ text: String, _ what: String) throws -> String {
-    guard let uuid = UUID(uuidString: text) else { throw ValidationError("\(what) '\(text)' is not a UUID") }
-    return uuid.uuidString.lowercased()
+    guard let uuid = UUID(text: text) else { throw ValidationError("\(what) '\(text)' is not a UUID") }
+    return uuid.lowercasedString
 }
 
 /// Writes the server's bytes as they came, with a final newline.
