@@ -1,4 +1,5 @@
 import FletcherTestSupport
+import Foundation
 import Synchronization
 import Testing
 
@@ -24,6 +25,20 @@ struct PGLoopTests {
         try await eventually("every job ran (\(threads * jobs))", timeout: .seconds(30)) {
             ran.value.load(ordering: .relaxed) == threads * jobs
         }
+    }
+
+    /// An operator finds the loop in `top -H` by its name.
+    @Test func theLoopThreadCarriesItsName() async throws {
+        let loop = PGLoop(name: "test.pg.named")
+        let named = Mutex<String?>(nil)
+        loop.start()
+        defer { loop.stop() }
+        loop.execute {
+            let comm = try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)
+            named.withLock { $0 = comm?.trimmingCharacters(in: .whitespacesAndNewlines) }
+        }
+        try await eventually("the loop ran its job", timeout: .seconds(10)) { named.withLock { $0 != nil } }
+        #expect(named.withLock { $0 } == "test.pg.named")
     }
 }
 

@@ -26,9 +26,11 @@ final class CurlLoop: Sendable {
         CurlGlobal.initialize()
         multi = curl_multi_init()
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
-        let thread = Thread { [self] in run() }
-        thread.name = "fletcher.curl"
-        thread.start()
+        // Named from inside: Foundation on Linux drops a name set before the thread starts.
+        Thread { [self] in
+            Thread.current.name = "fletcher.curl"
+            run()
+        }.start()
     }
 
     func submit(_ transfer: CurlTransfer) {

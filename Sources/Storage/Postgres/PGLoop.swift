@@ -14,6 +14,7 @@ final class PGLoop: @unchecked Sendable {
         let job: @Sendable () -> Void
     }
 
+    /// The thread's name, as `top -H` shows it: at most 15 characters, or Linux ignores it.
     let name: String
     /// A pipe whose read end is polled with the sockets: a byte written wakes the loop.
     private let wakeDescriptor: Int32
@@ -43,9 +44,11 @@ final class PGLoop: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = name
-        thread.start()
+        // Named from inside: Foundation on Linux drops a name set before the thread starts.
+        Thread { [self] in
+            Thread.current.name = name
+            run()
+        }.start()
     }
 
     /// Ends the loop after the work already handed to it; its connections are closed.

@@ -69,7 +69,7 @@ final class PGPool: Sendable {
     init(conninfo: String, size: Int, acquireTimeout: Duration = defaultAcquireTimeout) {
         self.conninfo = conninfo
         self.acquireTimeout = acquireTimeout
-        let loops = (0..<min(2, max(size, 1))).map { PGLoop(name: "fletcher.postgres.\($0)") }
+        let loops = (0..<min(2, max(size, 1))).map { PGLoop(name: "fletcher.pg.\($0)") }
         self.loops = loops
         slots = (0..<size).map { Slot(loop: loops[$0 % loops.count]) }
         state = Mutex(State(idle: Array((0..<size).reversed())))
