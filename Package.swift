@@ -88,7 +88,7 @@ let package = Package(
         ),
         .target(
             name: "FletcherHTTP",
-            dependencies: ["CCurl", .product(name: "Tracing", package: "swift-distributed-tracing")],
+            dependencies: ["CCurl", "CGlibc", .product(name: "Tracing", package: "swift-distributed-tracing")],
             path: "Sources/Adapters/HTTP",
             swiftSettings: swiftSettings
         ),
@@ -151,7 +151,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // glibc functions the Glibc module lacks: memory trimming, closing descriptors at spawn.
+        // glibc functions the Glibc module lacks: memory trimming, closing descriptors at spawn,
+        // naming threads.
         .systemLibrary(name: "CGlibc", path: "Sources/CGlibc"),
 
         // Child processes over posix_spawn (Graphviz's dot, and the tests' commands).
@@ -232,7 +233,8 @@ let package = Package(
         .target(
             name: "FletcherPostgres",
             dependencies: [
-                "FletcherCore", "FletcherMigrations", "CLibPQ", .product(name: "Metrics", package: "swift-metrics"),
+                "FletcherCore", "FletcherMigrations", "CLibPQ", "CGlibc",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/Storage/Postgres",

@@ -75,7 +75,12 @@ struct PGPoolTests {
         let store = try #require(try await database.open(maxConnections: 2) as? PostgresPlanStore)
         let group = ServiceGroup(configuration: .init(services: [store], logger: Logger(label: "test")))
         let running = Task { try await group.run() }
-        let inFlight = Task { try await store.pool.query("SELECT 'finished' FROM pg_sleep(2)").first?[0] }
+        // The call in flight waits for a lock this test holds until the pool refuses new calls:
+        // however slowly the shutdown reaches the pool, the call is still running then.
+        _ = try await store.administration.withConnection { try $0.query("SELECT pg_advisory_lock(7)") }
+        let inFlight = Task {
+            try await store.pool.query("SELECT 'finished' FROM (SELECT pg_advisory_xact_lock(7)) AS locked").first?[0]
+        }
         try await eventually("the slow call holds a connection") { store.pool.lent == 1 }
 
         await group.triggerGracefulShutdown()
@@ -88,6 +93,7 @@ struct PGPoolTests {
             }
         }
         #expect(store.pool.lent == 1, "the slow call is still running")
+        _ = try await store.administration.withConnection { try $0.query("SELECT pg_advisory_unlock(7)") }
         #expect(try await inFlight.value == "finished")
         try await running.value
         await #expect(throws: StoreUnavailable.self) { _ = try await store.pool.query("SELECT 1") }

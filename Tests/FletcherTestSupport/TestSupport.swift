@@ -19,7 +19,7 @@ public final class SteppingClock: WallClock {
 }
 
 /// A fresh directory per test, removed when the test ends.
-public struct TemporaryDirectory: ~Copyable {
+public struct TemporaryDirectory: ~Copyable, Sendable {
     public let url: URL
 
     public init() throws {

@@ -1,4 +1,5 @@
 import CCurl
+import CGlibc
 import Foundation
 import Synchronization
 
@@ -26,9 +27,10 @@ final class CurlLoop: Sendable {
         CurlGlobal.initialize()
         multi = curl_multi_init()
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
-        // Named from inside: Foundation on Linux drops a name set before the thread starts.
+        // Named from inside, by pthreads: Foundation on Linux drops a name set before the thread
+        // starts, and one set on `Thread.current` when the thread wins a race with its creator.
         Thread { [self] in
-            Thread.current.name = "fletcher.curl"
+            fletcher_name_thread("fletcher.curl")
             run()
         }.start()
     }

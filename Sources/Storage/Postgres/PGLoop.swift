@@ -1,3 +1,4 @@
+import CGlibc
 import Foundation
 import Synchronization
 
@@ -44,9 +45,10 @@ final class PGLoop: @unchecked Sendable {
     }
 
     func start() {
-        // Named from inside: Foundation on Linux drops a name set before the thread starts.
+        // Named from inside, by pthreads: Foundation on Linux drops a name set before the thread
+        // starts, and one set on `Thread.current` when the thread wins a race with its creator.
         Thread { [self] in
-            Thread.current.name = name
+            fletcher_name_thread(name)
             run()
         }.start()
     }

@@ -170,7 +170,7 @@ final class PGPool: Sendable {
         ])[2]
     }
 
-    private static func storeError(_ error: any Error) -> any Error {
+    static func storeError(_ error: any Error) -> any Error {
         guard let error = error as? PGError, error.isConnectionFailure else { return error }
         return StoreUnavailable(reason: error.message)
     }

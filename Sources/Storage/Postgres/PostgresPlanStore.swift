@@ -9,6 +9,7 @@ public final class PostgresPlanStore: PlanStore {
     let pool: PGPool
     let administration: PGAdministration
     let notifier = CommitNotifier()
+    let writes: PostgresWriteQueue
 
     /// Connects with any URI or `key=value` string psql accepts; fails when the database does not
     /// answer.
@@ -29,6 +30,7 @@ public final class PostgresPlanStore: PlanStore {
 
     private init(conninfo: String, maxConnections: Int, acquireTimeout: Duration) {
         pool = PGPool(conninfo: conninfo, size: maxConnections, acquireTimeout: acquireTimeout)
+        writes = PostgresWriteQueue(pool: pool, connections: maxConnections, notifier: notifier)
         administration = PGAdministration(conninfo: conninfo)
     }
 
@@ -47,15 +49,11 @@ public final class PostgresPlanStore: PlanStore {
         try await administration.withConnection { try PostgresMigrator.pendingMigrations($0) }
     }
 
+    /// Concurrent calls on distinct datasets may share one transaction (`PostgresWriteQueue`).
     public func withLockedDataset<T: Sendable>(
         _ datasetID: UUID, _ body: @escaping @Sendable (any PlanTransaction) throws -> T
     ) async throws -> T {
-        let notifier = notifier
-        return try await pool.onConnection { connection, done in
-            PostgresLockedRun(
-                connection: connection, datasetID: datasetID, notifier: notifier, body: body, completion: done
-            ).start()
-        }
+        try await writes.write(datasetID, body)
     }
 
     public func storedPlan(_ datasetID: UUID) async throws -> PlanState? {

@@ -2,7 +2,7 @@ import FletcherCore
 import Foundation
 
 /// The write side of one locked dataset inside a transaction. Writes are collected, not sent:
-/// `PostgresLockedRun` sends them with the COMMIT, as one pipeline.
+/// `PostgresWriteBatch` sends them with the COMMIT, as one pipeline.
 final class PostgresPlanTransaction: PlanTransaction, @unchecked Sendable {
     // Safety: used on its connection's loop only, from the caller's step to the COMMIT.
     /// The dataset's row, locked, and its version: sent right after BEGIN. Every change to an
