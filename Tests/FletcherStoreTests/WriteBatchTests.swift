@@ -67,6 +67,20 @@ struct WriteBatchTests {
         #expect(try await setup.store.storedPlan(ids[3])?.plan.dataset.paused == false)
     }
 
+    @Test func aCallThatWaitsTooLongFailsWithStoreUnavailable() async throws {
+        let setup = try await Setup.make(datasets: 3, acquireTimeout: .seconds(1))
+        defer { setup.store.close() }
+        let ids = setup.datasetIDs
+        try await setup.whileBothWriteTransactionsWait {
+            let call = Task { try await setup.pause(ids[2]) }
+            await #expect(throws: StoreUnavailable.self) { _ = try await call.value }
+            #expect(setup.store.writes.waiting == 0)
+            return [call]
+        } then: { _ in
+        }
+        #expect(try await setup.pause(ids[2]) == 2, "the call that gave up wrote nothing")
+    }
+
     @Test func callersThatGiveUpWhileWaitingLeaveNothingBehind() async throws {
         let setup = try await Setup.make(datasets: 3)
         defer { setup.store.close() }
@@ -92,10 +106,12 @@ private final class Setup: Sendable {
     let datasetIDs: [UUID]
     let products: [UUID]
 
-    static func make(datasets: Int) async throws -> Setup {
+    static func make(datasets: Int, acquireTimeout: Duration = .seconds(300)) async throws -> Setup {
         let directory = try TemporaryDirectory()
         let database = try await TestDatabase.make(.postgres, in: directory)
-        let store = try #require(try await database.open(maxConnections: 2) as? PostgresPlanStore)
+        let store = try await PostgresPlanStore.open(
+            conninfo: database.url, maxConnections: 2, acquireTimeout: acquireTimeout)
+        try await store.migrate()
         #expect(store.writes.limit == 2)
         let orchestrator = Orchestrator(store: store, platforms: .builtIn())
         var ids: [UUID] = []

@@ -34,7 +34,8 @@ final class PostgresWriteBatch: @unchecked Sendable {
         finished: @escaping () -> Void
     ) {
         self.connection = connection
-        self.writes = writes
+        // Every instance locks a transaction's datasets in one order, so two never deadlock.
+        self.writes = writes.sorted { $0.datasetID < $1.datasetID }
         self.notifier = notifier
         self.finished = finished
     }

@@ -6,6 +6,7 @@ import Synchronization
 final class PendingWrite: @unchecked Sendable {
     // Safety: `step` runs on one connection's loop at a time; `succeed` or `fail` runs once.
     let datasetID: UUID
+    let arrived = ContinuousClock.now
     /// Runs the caller's step; what it returns is kept for `succeed`. May run again (a retry).
     let step: (any PlanTransaction) throws -> Void
     let succeed: () -> Void
@@ -37,11 +38,14 @@ private final class StepValue<T>: @unchecked Sendable {
 /// one per dataset) and commits their steps together. Under load this is a group commit: one
 /// BEGIN, one COMMIT and one wait for the WAL for many updates, instead of one each, which cuts
 /// the database's CPU time per update by about a third. A call that finds a transaction slot free
-/// starts one at once, so nothing waits to fill a batch.
+/// starts one at once, so nothing waits to fill a batch. A call that waits longer than the pool's
+/// `acquireTimeout` (every write transaction stuck, say behind another instance's locks) fails
+/// with `StoreUnavailable`, as a call waiting for a connection does.
 final class PostgresWriteQueue: Sendable {
     private struct State {
         var waiting: [PendingWrite] = []
         var running = 0
+        var watching = false
     }
 
     static let batchLimit = 32
@@ -83,13 +87,38 @@ final class PostgresWriteQueue: Sendable {
     }
 
     private func submit(_ write: PendingWrite) {
-        let start = state.withLock { state in
+        let (start, watch) = state.withLock { state in
             state.waiting.append(write)
-            guard state.running < limit else { return false }
+            let watch = !state.watching
+            state.watching = true
+            guard state.running < limit else { return (false, watch) }
             state.running += 1
-            return true
+            return (true, watch)
         }
         if start { Task { await drive() } }
+        if watch { Task { await expireLongWaits() } }
+    }
+
+    /// While calls wait, fails those that waited longer than `acquireTimeout`. One task for all.
+    private func expireLongWaits() async {
+        let timeout = pool.acquireTimeout
+        while true {
+            try? await Task.sleep(for: timeout / 4)
+            let now = ContinuousClock.now
+            let expired: [PendingWrite]? = state.withLock { state in
+                guard !state.waiting.isEmpty else {
+                    state.watching = false
+                    return nil
+                }
+                let expired = state.waiting.filter { now - $0.arrived >= timeout }
+                state.waiting.removeAll { now - $0.arrived >= timeout }
+                return expired
+            }
+            guard let expired else { return }
+            for write in expired {
+                write.fail(StoreUnavailable(reason: "every write transaction stayed busy for \(timeout)"))
+            }
+        }
     }
 
     /// Runs transactions on one connection while calls wait; a connection that broke is given
