@@ -153,7 +153,7 @@ let package = Package(
 
         // glibc functions the Glibc module lacks: memory trimming, closing descriptors at spawn,
         // naming threads.
-        .systemLibrary(name: "CGlibc", path: "Sources/CGlibc"),
+        .target(name: "CGlibc", path: "Sources/CGlibc"),
 
         // Child processes over posix_spawn (Graphviz's dot, and the tests' commands).
         .target(

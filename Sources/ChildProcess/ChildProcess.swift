@@ -37,7 +37,7 @@ public final class ChildProcess: Sendable {
         posix_spawn_file_actions_adddup2(&actions, stdout.write, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr?.write ?? stdout.write, 2)
         fletcher_spawn_close_from(&actions, 3)
-        if let directory { posix_spawn_file_actions_addchdir_np(&actions, directory) }
+        if let directory { fletcher_spawn_chdir(&actions, directory) }
 
         let argv = ([executable] + arguments).map { strdup($0) }
         let envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } }
