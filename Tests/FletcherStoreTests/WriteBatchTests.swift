@@ -17,18 +17,25 @@ struct WriteBatchTests {
         let setup = try await Setup.make(datasets: 7)
         defer { setup.store.close() }
         let ids = setup.datasetIDs
-        try await setup.whileBothWriteTransactionsWait {
+        try await setup.whileWriteTransactionsWait {
             var first = PlanFactory()
-            let calls = [
-                Task { try await setup.pause(ids[2]) },
-                Task { try await setup.pause(ids[3]) },
-                Task { try await setup.pause(ids[4]) },
-                Task { try await setup.pause(ids[5]) },
-                Task { try await setup.pause(ids[2]) },
-                Task { try await setup.store.withLockedDataset(ids[6]) { _ -> Int64 in throw Refused() } },
-                Task { try await setup.orchestrator.post(first.plan(["A"]), by: "t").version },
+            let firstPlan = first.plan(["A"])
+            let starts: [@Sendable () async throws -> Int64] = [
+                { try await setup.pause(ids[2]) },
+                { try await setup.pause(ids[3]) },
+                { try await setup.pause(ids[4]) },
+                { try await setup.pause(ids[5]) },
+                { try await setup.pause(ids[2]) },
+                { try await setup.store.withLockedDataset(ids[6]) { _ -> Int64 in throw Refused() } },
+                { try await setup.orchestrator.post(firstPlan, by: "t").version },
             ]
-            try await eventually("all seven calls wait") { setup.store.writes.waiting == 7 }
+            // One at a time: tasks started together reach the queue in any order, and the two calls
+            // on one dataset must queue in a known order for the versions to say who saw whom.
+            var calls: [Task<Int64, any Error>] = []
+            for start in starts {
+                calls.append(Task { try await start() })
+                try await eventually("\(calls.count) call(s) wait") { setup.store.writes.waiting == calls.count }
+            }
             return calls
         } then: { calls in
             let versions = try await [0, 1, 2, 3, 4].asyncMap { try await calls[$0].value }
@@ -45,7 +52,7 @@ struct WriteBatchTests {
         let setup = try await Setup.make(datasets: 5)
         defer { setup.store.close() }
         let ids = setup.datasetIDs
-        try await setup.whileBothWriteTransactionsWait {
+        try await setup.whileWriteTransactionsWait {
             let calls = [
                 Task { try await setup.pause(ids[2]) },
                 Task { try await setup.pause(ids[3], withEdgeFrom: UUID()) },
@@ -67,11 +74,28 @@ struct WriteBatchTests {
         #expect(try await setup.store.storedPlan(ids[3])?.plan.dataset.paused == false)
     }
 
+    @Test func aCallOnADatasetInATransactionWaitsForItWithoutHoldingUpOthers() async throws {
+        let setup = try await Setup.make(datasets: 3)
+        defer { setup.store.close() }
+        let ids = setup.datasetIDs
+        try await setup.whileWriteTransactionsWait(1) {
+            let queued = Task { try await setup.pause(ids[0]) }
+            try await eventually("the call on the held dataset waits") { setup.store.writes.waiting == 1 }
+            let other = Task { try await setup.pause(ids[2]) }
+            #expect(try await other.value == 2, "the free transaction took the other dataset alone")
+            #expect(setup.store.writes.waiting == 1, "the call on the held dataset still waits for its turn")
+            return [queued]
+        } then: { calls in
+            let version = try await calls[0].value
+            #expect(version == 3, "it ran after the transaction that held its dataset")
+        }
+    }
+
     @Test func aCallThatWaitsTooLongFailsWithStoreUnavailable() async throws {
         let setup = try await Setup.make(datasets: 3, acquireTimeout: .seconds(1))
         defer { setup.store.close() }
         let ids = setup.datasetIDs
-        try await setup.whileBothWriteTransactionsWait {
+        try await setup.whileWriteTransactionsWait {
             let call = Task { try await setup.pause(ids[2]) }
             await #expect(throws: StoreUnavailable.self) { _ = try await call.value }
             #expect(setup.store.writes.waiting == 0)
@@ -85,7 +109,7 @@ struct WriteBatchTests {
         let setup = try await Setup.make(datasets: 3)
         defer { setup.store.close() }
         let ids = setup.datasetIDs
-        try await setup.whileBothWriteTransactionsWait {
+        try await setup.whileWriteTransactionsWait {
             let calls = (0..<50).map { _ in Task { try await setup.pause(ids[2]) } }
             try await eventually("all fifty calls wait") { setup.store.writes.waiting == 50 }
             for call in calls { call.cancel() }
@@ -158,13 +182,15 @@ private final class Setup: Sendable {
         }
     }
 
-    /// Holds the rows of the first two datasets in another session while a call on each takes one
-    /// of the two write transactions and waits for its row; `queue` starts calls that can then only
-    /// wait; after the rows are let go, `check` sees every call's outcome.
-    func whileBothWriteTransactionsWait<T>(
-        _ queue: () async throws -> [Task<T, any Error>], then check: ([Task<T, any Error>]) async throws -> Void
+    /// Holds the rows of the first `count` datasets in another session while a call on each takes
+    /// one of the two write transactions and waits for its row; `queue` starts calls that can then
+    /// only wait (for both) or have one transaction left (for one); after the rows are let go,
+    /// `check` sees every call's outcome.
+    func whileWriteTransactionsWait<T>(
+        _ count: Int = 2, _ queue: () async throws -> [Task<T, any Error>],
+        then check: ([Task<T, any Error>]) async throws -> Void
     ) async throws {
-        let ids = datasetIDs.prefix(2).map(\.lowercasedString)
+        let ids = datasetIDs.prefix(count).map(\.lowercasedString)
         _ = try await store.administration.withConnection {
             _ = try $0.query("BEGIN")
             return try $0.query(
@@ -172,7 +198,7 @@ private final class Setup: Sendable {
             )
         }
         var blocked: [Task<Int64, any Error>] = []
-        for (index, datasetID) in datasetIDs.prefix(2).enumerated() {
+        for (index, datasetID) in datasetIDs.prefix(count).enumerated() {
             blocked.append(Task { try await pause(datasetID) })
             try await eventually("\(index + 1) write transaction(s) wait for a row") {
                 try await lockWaiters() == index + 1
