@@ -617,21 +617,25 @@ def main():
             samples = [timed(lambda: client.call("GET", f"/api/plan/search?{query(n)}&page=0")) for n in range(100)]
             results["P5"][f"state_{name}_median_ms"] = statistics.median(samples) * 1000
 
-        # P6: start-up with an existing database: spawn to first 200 on /readyz.
+        # P6: start-up with an existing database: spawn to first 200 on /readyz. Five starts, as one
+        # start of a few hundred milliseconds on a shared 2-core machine says little by itself.
         server.stop()
-        started = time.monotonic()
-        restarted = Server(environment)
-        while True:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", restarted.port, timeout=5)
-                connection.request("GET", "/readyz")
-                if connection.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.005)
-        results["P6"] = {"seconds_to_ready": time.monotonic() - started, "target": "<= 0.5 s"}
-        restarted.stop()
+        starts = []
+        for _ in range(5):
+            started = time.monotonic()
+            restarted = Server(environment)
+            while True:
+                try:
+                    connection = http.client.HTTPConnection("127.0.0.1", restarted.port, timeout=5)
+                    connection.request("GET", "/readyz")
+                    if connection.getresponse().status == 200:
+                        break
+                except OSError:
+                    pass
+                time.sleep(0.005)
+            starts.append(time.monotonic() - started)
+            restarted.stop()
+        results["P6"] = {"seconds_to_ready": statistics.median(starts), "starts": starts, "target": "<= 0.5 s"}
     finally:
         subprocess.run([os.path.join(ROOT, "scripts", "pg"), "stop", pg_dir])
 
@@ -666,7 +670,8 @@ def main():
           f"{results['P5']['state_term_waiting_median_ms']:.2f} ms (target <= 5 ms)")
     print(f"P12 timeline  1,000 attempts: fragment {results['P3']['timeline_median_ms']:.1f} ms, whole plan page "
           f"{results['P3']['plan_page_median_ms']:.1f} ms (target <= 200 ms)")
-    print(f"P6 start-up   {results['P6']['seconds_to_ready']:.2f} s to ready (target <= 0.5 s)")
+    print(f"P6 start-up   median {results['P6']['seconds_to_ready']:.2f} s to ready over five starts "
+          f"({', '.join(f'{s:.2f}' for s in results['P6']['starts'])}; target <= 0.5 s)")
     output = os.path.join(ROOT, "bench", "results", "latest.json")
     existing = {}
     if os.path.exists(output):
