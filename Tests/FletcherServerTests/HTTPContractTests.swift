@@ -149,7 +149,19 @@ struct HTTPContractTests {
             #expect(try await api.call("GET", "/readyz").status == 200)
             let spec = try await api.call("GET", "/spec")
             #expect(spec.status == 200 && spec.header("Content-Type") == "application/json")
-            #expect((spec.object["paths"] as? [String: Any])?.keys.contains("/api/plan/{dataset_id}/pause") == true)
+            let paths = try #require(spec.object["paths"] as? [String: [String: [String: Any]]])
+            #expect(paths.keys.contains("/api/plan/{dataset_id}/pause"))
+            let deprecated = paths.flatMap { path, methods in
+                methods.compactMap { method, operation in
+                    operation["deprecated"] as? Bool == true ? "\(method.uppercased()) \(path)" : nil
+                }
+            }
+            #expect(
+                Set(deprecated) == [
+                    "PUT /api/plan/pause/{dataset_id}", "PUT /api/plan/unpause/{dataset_id}",
+                    "PUT /api/data_product/update/{dataset_id}", "PUT /api/data_product/clear/{dataset_id}",
+                    "PUT /api/data_product/disable/{dataset_id}", "DELETE /api/data_product/disable/{dataset_id}",
+                ], "the aliases, and only they, are deprecated")
             let schemas = (spec.object["components"] as? [String: Any])?["schemas"] as? [String: Any]
             let compute = schemas?["Compute"] as? [String: Any]
             #expect(compute?["enum"] as? [String] == PlatformRegistry.builtIn.names, "registered names as the enum")

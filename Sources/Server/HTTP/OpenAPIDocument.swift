@@ -26,7 +26,7 @@ struct OpenAPIDocument: Sendable {
             throw ConfigurationError("openapi.yaml is not a YAML mapping")
         }
         document["servers"] = [["url": baseURL]]
-        document["paths"] = describingRoles(document["paths"])
+        document["paths"] = servedOperations(document["paths"])
         if var components = document["components"] as? [String: Any],
             var schemas = components["schemas"] as? [String: Any], var compute = schemas["Compute"] as? [String: Any]
         {
@@ -44,18 +44,22 @@ struct OpenAPIDocument: Sendable {
 }
 
 /// Says in each operation's description which role it needs, from its `x-fletcher-role`, so
-/// the served document states the rule the server enforces without a second copy of it.
-private func describingRoles(_ paths: Any?) -> Any? {
+/// the served document states the rule the server enforces without a second copy of it; and marks
+/// each `x-fletcher-alias` (an older spelling of a path) deprecated. The file leaves `deprecated`
+/// out because the generator would mark the handler methods deprecated and then call them itself,
+/// a warning on every build.
+private func servedOperations(_ paths: Any?) -> Any? {
     guard var paths = paths as? [String: [String: Any]] else { return paths }
     for (path, methods) in paths {
         var methods = methods
         for (method, value) in methods {
-            guard var operation = value as? [String: Any], let role = operation["x-fletcher-role"] as? String else {
-                continue
+            guard var operation = value as? [String: Any] else { continue }
+            if let role = operation["x-fletcher-role"] as? String {
+                let note = "Needs a bearer token of a service with the role `\(role)`."
+                operation["description"] = [operation["description"] as? String, note].compactMap { $0 }.joined(
+                    separator: "\n\n")
             }
-            let note = "Needs a bearer token of a service with the role `\(role)`."
-            operation["description"] = [operation["description"] as? String, note].compactMap { $0 }.joined(
-                separator: "\n\n")
+            if operation["x-fletcher-alias"] as? Bool == true { operation["deprecated"] = true }
             methods[method] = operation
         }
         paths[path] = methods
