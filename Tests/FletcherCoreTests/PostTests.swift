@@ -196,27 +196,49 @@ extension Harness {
 
 /// A cached plan lives long, so the rows a post adds are kept without spare room: arrays grown by
 /// doubling as rows are appended, and rows encoded into buffers sized for the longest row, left
-/// up to half of a cached plan's memory unused (`docs/benchmarks.md`, P4).
+/// up to half of a cached plan's memory unused (`docs/benchmarks.md`, P4). Only a big plan keeps
+/// its JSON with its rows; a small one is encoded when asked.
 @Suite("A plan as cached")
 struct CachedPlanSizeTests {
+    private func chain(_ names: [String]) -> [(String, String)] {
+        zip(names.dropLast(), names.dropFirst()).map { ($0, $1) }
+    }
+
     @Test func rowsAddedByPostsAreKeptWithoutSpareRoom() throws {
         var h = Harness()
-        let names = (0..<13).map { "P\($0)" }
-        _ = try h.post(names, zip(names.dropLast(), names.dropFirst()).map { ($0, $1) })
+        let names = (0..<PlanState.keptJSONProducts).map { "P\($0)" }
+        _ = try h.post(names, chain(names))
         // A second post adds rows to the stored ones.
         let more = names + (0..<7).map { "Q\($0)" }
-        _ = try h.post(more, zip(more.dropLast(), more.dropFirst()).map { ($0, $1) })
+        _ = try h.post(more, chain(more))
         let state = try #require(h.state)
-        #expect(state.products.count == 20 && state.dependencies.count == 19)
+        #expect(state.products.count == names.count + 7 && state.dependencies.count == names.count + 6)
         // malloc may hand out up to 31 bytes more than asked: its 16-byte rounding, or a free
         // block whose rest was too small to split off. More than that is room left by growing.
         func spare<Row>(_ rows: [Row]) -> Int { (rows.capacity - rows.count) * MemoryLayout<Row>.stride }
         #expect(spare(state.products) < 32 && spare(state.dependencies) < 32)
-        #expect(spare(state.json.products) < 32 && spare(state.json.dependencies) < 32)
+        let json = try #require(state.keptJSON, "a plan of \(state.products.count) products keeps its JSON")
+        #expect(spare(json.products) < 32 && spare(json.dependencies) < 32)
         // The writer's own buffer is 320 bytes for a product and 200 for a dependency.
-        for row in state.json.products + state.json.dependencies {
+        for row in json.products + json.dependencies {
             let room = spare(row)
             #expect(room < 32, "a row of \(row.count) bytes holds \(row.capacity)")
         }
+    }
+
+    @Test func aSmallPlanKeepsNoJSONUntilItGrowsBig() throws {
+        var h = Harness()
+        let names = (0..<PlanState.keptJSONProducts - 1).map { "P\($0)" }
+        _ = try h.post(names, chain(names))
+        _ = try h.run(.update([StateParam(id: h.id("P0"), state: .success)]))
+        var state = try #require(h.state)
+        #expect(state.keptJSON == nil)
+        #expect(state.json.bytes == (try PlanJSONTests.encoderBytes(state.plan)), "encoded when asked")
+
+        let more = names + ["Q"]
+        _ = try h.post(more, chain(more))
+        _ = try h.run(.update([StateParam(id: h.id("Q"), state: .running)]))
+        state = try #require(h.state)
+        #expect(state.keptJSON?.bytes == (try PlanJSONTests.encoderBytes(state.plan)), "kept from the post on")
     }
 }

@@ -8,8 +8,15 @@ public struct PlanState: Sendable {
     public private(set) var graph: PlanGraph
     /// Incremented by every committed change; the cache is valid only while it matches the store.
     public private(set) var version: Int64
-    /// The plan's JSON, one encoding per row, kept in step with the rows.
-    public private(set) var json: PlanJSON
+    /// The plan's JSON, one encoding per row: kept in step with the rows of a big plan, so that
+    /// answering it costs what changed; encoded when asked for a small one, where keeping it would
+    /// more than double what the cache holds for the plan (`docs/architecture.md`, Plan cache).
+    public var json: PlanJSON { keptJSON ?? PlanJSON(plan) }
+    /// The JSON kept with the rows: `nil` below `keptJSONProducts` products.
+    public private(set) var keptJSON: PlanJSON?
+    /// From this many products a plan keeps its JSON. Below it, encoding the whole plan for an
+    /// answer costs about as much as writing the answer out.
+    public static let keptJSONProducts = 100
     /// How many products are in each state, kept in step with the rows.
     public private(set) var counts: [State: Int]
 
@@ -20,7 +27,7 @@ public struct PlanState: Sendable {
         self.dependencies = plan.dependencies
         self.version = version
         self.graph = PlanGraph.of(products: plan.dataProducts, dependencies: plan.dependencies)
-        self.json = PlanJSON(plan)
+        self.keptJSON = plan.dataProducts.count >= Self.keptJSONProducts ? PlanJSON(plan) : nil
         self.counts = plan.dataProducts.reduce(into: [:]) { $0[$1.state, default: 0] += 1 }
     }
 
@@ -45,7 +52,11 @@ public struct PlanState: Sendable {
         products.place(delta.products) { $0 }
         dependencies.place(delta.dependencies) { $0 }
         if let graph = delta.graph { self.graph = graph }
-        json.apply(delta)
+        if keptJSON != nil {
+            keptJSON?.apply(delta)
+        } else if products.count >= Self.keptJSONProducts {
+            keptJSON = PlanJSON(plan)
+        }
         self.version = version
     }
 }
